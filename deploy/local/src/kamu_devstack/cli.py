@@ -1,0 +1,158 @@
+"""``kamu-dev``: the developer CLI behind ``./kamu`` (up, down, status, env, test).
+
+``up`` starts Kafka, PostgreSQL and the four services, prints where each listens and stops them
+all on Ctrl-C; ``up --detach`` returns once everything is healthy and ``down`` stops it later.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from kamu_devstack.errors import InfraError
+from kamu_devstack.infra import ENV_DATABASE, ENV_KAFKA
+from kamu_devstack.paths import default_state_dir, project_root
+from kamu_devstack.services import DEFAULT_BASE_PORT
+from kamu_devstack.stack import Stack, down, up
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kamu", description=__doc__)
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="where servers keep data, logs and pids (default: KAMU_STATE_DIR "
+        "or a folder in the temp dir named for this checkout)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="start infrastructure and services")
+    p_up.add_argument(
+        "-d",
+        "--detach",
+        action="store_true",
+        help="return once everything is healthy; `down` stops it later",
+    )
+    p_up.add_argument(
+        "--base-port",
+        type=int,
+        default=DEFAULT_BASE_PORT,
+        help="services listen on BASE+1 (pairing) to BASE+4 (notifications)",
+    )
+    p_up.add_argument("--no-services", action="store_true", help="start Kafka and PostgreSQL only")
+    p_down = sub.add_parser("down", help="stop everything a detached `up` started")
+    p_down.add_argument("--purge", action="store_true", help="also delete data and logs")
+    sub.add_parser("status", help="show what runs and whether it is ready")
+    sub.add_parser("env", help="print KAMU_KAFKA_BOOTSTRAP=... and KAMU_DATABASE_URL=... lines")
+    p_test = sub.add_parser("test", help="lint, type-check and run every test")
+    p_test.add_argument(
+        "pytest_args", nargs=argparse.REMAINDER, help="passed to pytest (e.g. -k pattern)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
+    try:
+        if args.command == "up":
+            return cmd_up(state_dir, args.base_port, not args.no_services, args.detach)
+        if args.command == "down":
+            down(state_dir, say, purge=args.purge)
+            return 0
+        if args.command == "status":
+            return cmd_status(state_dir)
+        if args.command == "env":
+            return cmd_env(state_dir)
+        return cmd_test(args.pytest_args)
+    except InfraError as exc:
+        print(f"kamu: {exc}", file=sys.stderr, flush=True)
+        return 2
+
+
+def cmd_up(state_dir: Path, base_port: int, with_services: bool, detach: bool) -> int:
+    stop = threading.Event()
+    if not detach:
+        # Ctrl-C and SIGTERM both mean "stop everything"; servers run in their own sessions,
+        # so the terminal's SIGINT reaches only us and we stop them in order.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    stack = up(state_dir, base_port, with_services, say)
+    _print_where(stack)
+    if detach:
+        say("detached: `./kamu status` shows it, `./kamu down` stops it")
+        return 0
+    say("running; press Ctrl-C to stop")
+    while not stop.wait(1.0):
+        if stack.services and not all(s.alive() for s in stack.services):
+            dead = [s.name for s in stack.services if not s.alive()]
+            say(f"service(s) exited: {', '.join(dead)}; stopping")
+            break
+    down(state_dir, say)
+    return 0
+
+
+def _print_where(stack: Stack) -> None:
+    say("")
+    for svc in stack.services:
+        say(f"  {svc.name:<14} {svc.url}  (docs {svc.url}/docs, log {svc.log})")
+    if stack.infra:
+        say(f"  {ENV_KAFKA}={stack.infra.kafka_bootstrap}")
+        say(f"  {ENV_DATABASE}={stack.infra.postgres_url}")
+
+
+def cmd_status(state_dir: Path) -> int:
+    stack = Stack.load(state_dir)
+    if not stack.running():
+        say(f"not running (state folder {state_dir})")
+        return 3
+    infra = stack.infra
+    if infra:
+        for line in infra.describe():
+            say(line)
+    healthy = True
+    for svc in stack.services:
+        state = svc.readiness()
+        healthy &= state == "ready"
+        say(f"{svc.name:<14} {svc.url:<24} pid {svc.pid:<8} {state}")
+    return 0 if healthy else 1
+
+
+def cmd_env(state_dir: Path) -> int:
+    stack = Stack.load(state_dir)
+    if not stack.infra or not stack.running():
+        print("kamu: nothing runs; start it with `./kamu up --detach`", file=sys.stderr)
+        return 3
+    for key, value in stack.infra.env().items():
+        print(f"{key}={value}")
+    return 0
+
+
+def cmd_test(pytest_args: Sequence[str]) -> int:
+    """Lint, type-check, then every test; stop at the first step that fails."""
+    root = project_root()
+    steps = [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["mypy"],
+        ["pytest", *pytest_args],
+    ]
+    for step in steps:
+        say(f"\n==> {' '.join(step)}")
+        code = subprocess.call(step, cwd=root, env=os.environ.copy())
+        if code != 0:
+            say(f"==> failed: {' '.join(step)} (exit {code})")
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

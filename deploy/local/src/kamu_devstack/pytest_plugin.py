@@ -1,0 +1,107 @@
+"""pytest fixtures on the real servers, registered for every run by the ``pytest11`` entry point.
+
+One Kafka broker and one PostgreSQL server per test session, from the same providers as
+``./kamu up``: given by the environment, testcontainers, or local processes in a private
+temporary folder, so two test runs on one machine never share a server unless told to. Tests get
+unique databases and topic names, so they never share state with each other either.
+"""
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from kamu_devstack.infra import ENV_DATABASE, ENV_KAFKA, Infrastructure, start_infrastructure
+from kamu_devstack.probes import database_url, ensure_databases
+
+DatabaseFactory = Callable[[str], Awaitable[str]]
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def kamu_infra(request: pytest.FixtureRequest) -> Iterator[Infrastructure]:
+    """Kafka and PostgreSQL for this test session, started once and stopped at the end."""
+    state_dir = Path(tempfile.mkdtemp(prefix="kamu-test-"))
+    _say(request.config, f"\nkamu: providing Kafka and PostgreSQL for this run (state {state_dir})")
+    infra = start_infrastructure(state_dir)
+    for line in infra.describe():
+        _say(request.config, f"kamu:   {line}")
+    try:
+        yield infra
+    finally:
+        infra.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(kamu_infra: Infrastructure) -> str:
+    return kamu_infra.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def postgres_url(kamu_infra: Infrastructure) -> str:
+    """The server's maintenance database; tests create their own with ``make_database``."""
+    return kamu_infra.postgres_url
+
+
+@pytest.fixture
+async def make_database(postgres_url: str) -> AsyncIterator[DatabaseFactory]:
+    """Creates fresh, uniquely named databases; drops them after the test."""
+    created: list[str] = []
+
+    async def make(label: str = "db") -> str:
+        name = f"kamu_t_{label}_{uuid.uuid4().hex[:10]}"
+        await ensure_databases(postgres_url, [name])
+        created.append(name)
+        return database_url(postgres_url, name)
+
+    yield make
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        for name in created:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    """A state folder for a stack of the test's own, reachable by PostgreSQL's user when root.
+
+    pytest's ``tmp_path`` lives below a folder only its owner may enter, which PostgreSQL
+    (run as another user under root) could not reach.
+    """
+    path = Path(tempfile.mkdtemp(prefix="kamu-stack-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def topic_name() -> Callable[[str], str]:
+    """Unique topic names, so tests sharing a broker never read each other's messages."""
+
+    def name(base: str = "test") -> str:
+        return f"kamu.test.{base}.{uuid.uuid4().hex[:10]}"
+
+    return name
+
+
+@pytest.fixture
+def infra_env(kamu_infra: Infrastructure) -> dict[str, str]:
+    """The environment a child process needs to use this session's servers."""
+    return {
+        **os.environ,
+        ENV_KAFKA: kamu_infra.kafka_bootstrap,
+        ENV_DATABASE: kamu_infra.postgres_url,
+    }

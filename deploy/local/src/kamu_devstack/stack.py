@@ -1,0 +1,133 @@
+"""The whole platform on one machine: infrastructure, databases, services, and a state file.
+
+The state file (``stack.json`` in the state folder) is what lets ``down`` and ``status`` find a
+stack that a detached ``up`` left running, and lets the next ``up`` reuse its ports and data.
+"""
+
+import asyncio
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kamu_devstack.errors import InfraError
+from kamu_devstack.infra import Infrastructure, start_infrastructure
+from kamu_devstack.probes import ensure_databases
+from kamu_devstack.processes import pid_alive, processes_mentioning, stop_group
+from kamu_devstack.services import (
+    SERVICES,
+    ServiceProcess,
+    check_ports_free,
+    service_database,
+    start_services,
+    wait_ready,
+)
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Stack:
+    """What one ``up`` started, as recorded in the state file."""
+
+    state_dir: Path
+    infra: Infrastructure | None = None
+    services: list[ServiceProcess] = field(default_factory=list)
+    base_port: int = 0
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "stack.json"
+
+    def save(self) -> None:
+        data = {
+            "base_port": self.base_port,
+            "infra": self.infra.to_json() if self.infra else None,
+            "services": [asdict(s) for s in self.services],
+        }
+        self.state_file.write_text(json.dumps(data, indent=2))
+
+    @classmethod
+    def load(cls, state_dir: Path) -> "Stack":
+        stack = cls(state_dir=state_dir)
+        if not stack.state_file.exists():
+            return stack
+        data: dict[str, Any] = json.loads(stack.state_file.read_text())
+        stack.base_port = data.get("base_port", 0)
+        stack.infra = Infrastructure.from_json(data["infra"]) if data.get("infra") else None
+        stack.services = [ServiceProcess(**s) for s in data.get("services", [])]
+        return stack
+
+    def running(self) -> bool:
+        """Whether anything this stack started is still alive."""
+        if any(s.alive() for s in self.services):
+            return True
+        infra = self.infra
+        return bool(
+            infra
+            and (
+                (infra.kafka and infra.kafka.pid and pid_alive(infra.kafka.pid))
+                or (infra.postgres and infra.postgres.running())
+            )
+        )
+
+
+def up(state_dir: Path, base_port: int, with_services: bool, say: Say) -> Stack:
+    """Start everything and return once all of it is healthy."""
+    previous = Stack.load(state_dir)
+    if previous.running():
+        raise InfraError(
+            f"a Kamu stack already runs from {state_dir}; `./kamu status` shows it, "
+            "`./kamu down` stops it"
+        )
+    if with_services:
+        check_ports_free(base_port)
+    started = time.monotonic()
+    say(f"state folder: {state_dir}")
+    say("starting Kafka and PostgreSQL ...")
+    stack = Stack(state_dir=state_dir, base_port=base_port)
+    stack.infra = start_infrastructure(state_dir, previous=previous.infra)
+    stack.save()
+    for line in stack.infra.describe():
+        say("  " + line)
+    say(f"infrastructure ready in {time.monotonic() - started:.1f}s")
+    if not with_services:
+        return stack
+    try:
+        asyncio.run(
+            ensure_databases(stack.infra.postgres_url, [service_database(n) for n, _ in SERVICES])
+        )
+        say("starting services ...")
+        stack.services = start_services(
+            state_dir, stack.infra.kafka_bootstrap, stack.infra.postgres_url, base_port
+        )
+        stack.save()
+        wait_ready(stack.services)
+    except BaseException:
+        down(state_dir, say=lambda _line: None)
+        raise
+    say(f"all services ready in {time.monotonic() - started:.1f}s")
+    return stack
+
+
+def down(state_dir: Path, say: Say, purge: bool = False) -> None:
+    """Stop services, then Kafka and PostgreSQL; leave no process behind."""
+    stack = Stack.load(state_dir)
+    for svc in stack.services:
+        if svc.alive():
+            say(f"stopping {svc.name} (pid {svc.pid})")
+        svc.stop()
+    if stack.infra:
+        say("stopping Kafka and PostgreSQL")
+        stack.infra.stop()
+    for pid in processes_mentioning(f"{state_dir}/"):
+        say(f"stopping leftover process {pid}")
+        stop_group(pid, timeout=10)
+    if stack.state_file.exists():
+        stack.state_file.unlink()
+    if purge and state_dir.exists():
+        shutil.rmtree(state_dir)
+        say(f"removed {state_dir}")

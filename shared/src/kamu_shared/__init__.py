@@ -1,0 +1,1 @@
+"""Kamu's common library: mechanisms every service shares, never business nouns."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing every service reuses: app factory, health, metrics, request context."""

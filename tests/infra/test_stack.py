@@ -1,0 +1,137 @@
+"""The developer CLI end to end: up, status, env, down, and what it leaves behind."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from kamu_devstack.ports import port_accepts, port_is_free
+from kamu_devstack.probes import kafka_round_trip
+from kamu_devstack.processes import processes_mentioning
+from kamu_devstack.services import SERVICES, service_database
+
+ENV_KEYS = ("KAMU_KAFKA_BOOTSTRAP", "KAMU_DATABASE_URL")
+
+
+def kamu(state_dir: Path, *args: str, env: dict[str, str], check: bool = True):
+    return subprocess.run(
+        [sys.executable, "-m", "kamu_devstack.cli", "--state-dir", str(state_dir), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=check,
+    )
+
+
+def parse_env(output: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+
+
+def free_base_port() -> int:
+    for base in range(18000, 30000, 10):
+        if all(port_is_free(base + offset) for _, offset in SERVICES):
+            return base
+    raise AssertionError("no four free ports")
+
+
+@pytest.mark.slow
+def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
+    """Services run against servers given by the environment; down stops every process."""
+    base = free_base_port()
+
+    up = kamu(state_dir, "up", "--detach", "--base-port", str(base), env=infra_env)
+    assert "all services ready" in up.stdout
+    assert "given by KAMU_KAFKA_BOOTSTRAP" in up.stdout
+
+    for name, offset in SERVICES:
+        ready = httpx.get(f"http://127.0.0.1:{base + offset}/readyz", timeout=10)
+        assert ready.status_code == 200, (name, ready.text)
+        assert ready.json()["checks"] == {"postgres": "ok", "kafka": "ok"}
+    status = kamu(state_dir, "status", env=infra_env)
+    assert status.stdout.count(" ready") == 4
+    env_lines = parse_env(kamu(state_dir, "env", env=infra_env).stdout)
+    assert env_lines == {k: infra_env[k] for k in ENV_KEYS}
+    assert asyncio.run(databases(infra_env["KAMU_DATABASE_URL"])) >= {
+        service_database(n) for n, _ in SERVICES
+    }
+
+    kamu(state_dir, "down", env=infra_env)
+
+    assert all(not port_accepts(base + offset) for _, offset in SERVICES)
+    assert kamu(state_dir, "status", env=infra_env, check=False).returncode == 3
+    assert not any(f"kamu_{n}" in cmdline(pid) for n, _ in SERVICES for pid in children())
+
+
+@pytest.mark.slow
+def test_two_stacks_at_once_do_not_collide_and_stop_cleanly(state_dir):
+    """Two runs started at the same moment get their own servers; down leaves no process."""
+    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    dirs = [state_dir / "one", state_dir / "two"]
+    starts = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kamu_devstack.cli",
+                "--state-dir",
+                str(d),
+                "up",
+                "--detach",
+                "--no-services",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        for d in dirs
+    ]
+    try:
+        for proc in starts:
+            out, _ = proc.communicate(timeout=240)
+            assert proc.returncode == 0, out
+        one, two = (parse_env(kamu(d, "env", env=env).stdout) for d in dirs)
+        assert one["KAMU_KAFKA_BOOTSTRAP"] != two["KAMU_KAFKA_BOOTSTRAP"]
+        assert one["KAMU_DATABASE_URL"] != two["KAMU_DATABASE_URL"]
+        asyncio.run(prove_separate(one, two))
+    finally:
+        for d in dirs:
+            kamu(d, "down", env=env, check=False)
+
+    for d, servers in zip(dirs, (one, two), strict=True):
+        assert processes_mentioning(f"{d}/") == []
+        kafka_port = int(servers["KAMU_KAFKA_BOOTSTRAP"].rsplit(":", 1)[1])
+        assert not port_accepts(kafka_port)
+
+
+async def prove_separate(one: dict[str, str], two: dict[str, str]) -> None:
+    await asyncio.gather(*(kafka_round_trip(s["KAMU_KAFKA_BOOTSTRAP"]) for s in (one, two)))
+    conn = await asyncpg.connect(one["KAMU_DATABASE_URL"])
+    await conn.execute("CREATE DATABASE only_in_one")
+    await conn.close()
+    assert "only_in_one" not in await databases(two["KAMU_DATABASE_URL"])
+
+
+async def databases(url: str) -> set[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        return {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+    finally:
+        await conn.close()
+
+
+def children() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
