@@ -143,6 +143,7 @@ def cmd_test(pytest_args: Sequence[str]) -> int:
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
         ["mypy"],
+        ["lint-imports"],
         ["pytest", *pytest_args],
     ]
     for step in steps:

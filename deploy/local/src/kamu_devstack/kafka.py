@@ -89,9 +89,8 @@ def java_major(java: str) -> int:
 
 def require_java() -> str:
     """The ``java`` to run Kafka with (17 or newer), or an error naming what to install."""
-    java = shutil.which("java", path=os.environ.get("JAVA_HOME", "") + "/bin") or shutil.which(
-        "java"
-    )
+    java_home = os.environ.get("JAVA_HOME")
+    java = (java_home and shutil.which("java", path=f"{java_home}/bin")) or shutil.which("java")
     if java is None:
         raise InfraError(
             "Kafka needs Java 17 or newer and no `java` was found on PATH. Install a JDK or JRE, "

@@ -5,7 +5,6 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter(
@@ -17,13 +16,8 @@ LATENCY = Histogram(
 
 
 def _route_template(scope: Scope) -> str:
-    """The matched route's path template, so ids do not explode label cardinality."""
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The matched route's path template (set by the router), so ids stay out of labels."""
+    return str(getattr(scope.get("route"), "path", "unmatched"))
 
 
 class MetricsMiddleware:

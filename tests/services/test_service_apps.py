@@ -1,0 +1,42 @@
+"""Every service's app serves the operations contract of DESIGN.md against the real servers."""
+
+import importlib
+
+import httpx
+import pytest
+
+SERVICES = {"pairing": 8001, "meetings": 8002, "goals": 8003, "notifications": 8004}
+
+
+def load(name: str):
+    settings_module = importlib.import_module(f"kamu_{name}.settings")
+    app_module = importlib.import_module(f"kamu_{name}.app")
+    settings_class = next(
+        getattr(settings_module, attr)
+        for attr in dir(settings_module)
+        if attr.endswith("Settings") and attr != "ServiceSettings"
+    )
+    return settings_class, app_module.create_app
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_service_is_ready_and_documented(name, make_database, kafka_bootstrap):
+    settings_class, create_app = load(name)
+    settings = settings_class(
+        database_url=await make_database(name), kafka_bootstrap=kafka_bootstrap
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        ready = await client.get("/readyz")
+        openapi = (await client.get("/openapi.json")).json()
+        docs = await client.get("/docs")
+        metrics = await client.get("/metrics")
+
+    assert ready.status_code == 200, ready.text
+    assert openapi["info"]["title"] == f"kamu-{name}"
+    assert {"/healthz", "/readyz"} <= set(openapi["paths"])
+    assert docs.status_code == 200
+    assert "kamu_dependency_ready" in metrics.text
+    assert settings.http_port == SERVICES[name]
+    assert settings.service_name == name
