@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,40 @@ async def databases(url: str) -> set[str]:
         return {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
     finally:
         await conn.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_the_foreground_stops_everything(state_dir, infra_env):
+    """``up`` without --detach runs until SIGINT, then stops what it started."""
+    base = free_base_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kamu_devstack.cli",
+            "--state-dir",
+            str(state_dir),
+            "up",
+            "--base-port",
+            str(base),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=infra_env,
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "press Ctrl-C" in line:
+            break
+    pids = [svc.pid for svc in Stack.load(state_dir).services]
+    assert len(pids) == 4, "".join(lines)
+
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+
+    assert proc.returncode == 0, out
+    assert not any(pid_alive(pid) for pid in pids)
+    assert all(not port_accepts(base + offset) for _, offset in SERVICES)
