@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from kamu_shared.settings import ServiceSettings
 from kamu_shared.web.context import RequestContextMiddleware
+from kamu_shared.web.errors import install_problem_handlers
 from kamu_shared.web.health import HealthCheck, KafkaCheck, PostgresCheck, health_router
 from kamu_shared.web.metrics import MetricsMiddleware, metrics_endpoint
 
@@ -43,6 +44,8 @@ def create_service_app(
         version=version,
         lifespan=lifespan or _no_lifespan,
     )
+    # First, so its catch-all middleware sits inside the context and metrics middleware.
+    install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(

@@ -1,0 +1,1 @@
+"""Consumers: each event's effect exactly once, retries, dead letters, stall recovery."""

@@ -1,0 +1,211 @@
+"""Dead letters: park a message that keeps failing, list what is parked, replay it in order.
+
+A parked message goes to ``<topic>.dlq.<group>`` with the error in headers (for other tools)
+and to ``kamu_parked_messages`` (the record the consumer checks: later messages of the same
+subject wait behind it). Replay applies parked messages through the same handler, oldest first
+per subject, and stops at a subject's first failure so its order holds.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter
+
+from kamu_shared.consumer.messages import Message
+from kamu_shared.consumer.processing import Processor, lock_subject
+from kamu_shared.kafka.topics import dead_letter_topic
+
+PARKED = Counter(
+    "kamu_consumer_parked_total", "Messages parked in the dead-letter topic", ["group"]
+)
+log = structlog.get_logger("kamu.dead-letters")
+
+
+@dataclass(frozen=True)
+class ParkedMessage:
+    id: int
+    topic: str
+    partition: int
+    offset: int
+    subject: str | None
+    event_id: str | None
+    event_type: str | None
+    error: str
+    attempts: int
+    parked_at: datetime
+    status: str
+    message: Message
+
+
+@dataclass
+class ReplayReport:
+    replayed: int = 0
+    failed: int = 0
+    still_parked: int = 0
+
+
+def _parked(row: asyncpg.Record) -> ParkedMessage:
+    message = Message(
+        topic=row["topic"],
+        partition=row["partition"],
+        offset=row["offset"],
+        key=row["key"],
+        value=row["value"],
+        headers=Message.headers_from_json(row["headers"]),
+    )
+    return ParkedMessage(
+        id=row["id"],
+        topic=row["topic"],
+        partition=row["partition"],
+        offset=row["offset"],
+        subject=row["subject"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        error=row["error"],
+        attempts=row["attempts"],
+        parked_at=row["parked_at"],
+        status=row["status"],
+        message=message,
+    )
+
+
+class DeadLetters:
+    """The parked messages of one consumer group."""
+
+    def __init__(self, pool: asyncpg.Pool, group: str) -> None:
+        self._pool = pool
+        self.group = group
+
+    async def park(
+        self,
+        producer: AIOKafkaProducer,
+        message: Message,
+        *,
+        error: str,
+        attempts: int,
+        subject: str | None,
+        event_id: str | None = None,
+        event_type: str | None = None,
+    ) -> None:
+        """Record the message as parked, then copy it to the dead-letter topic with the error."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if subject is not None:
+                await lock_subject(conn, self.group, subject)
+            await conn.execute(
+                """INSERT INTO kamu_parked_messages (consumer_group, topic, partition, "offset",
+                       subject, event_id, event_type, error, attempts, key, value, headers)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                   ON CONFLICT (consumer_group, topic, partition, "offset") DO NOTHING""",
+                self.group,
+                message.topic,
+                message.partition,
+                message.offset,
+                subject,
+                event_id,
+                event_type,
+                error[:4000],
+                attempts,
+                message.key,
+                message.value,
+                message.headers_json(),
+            )
+        headers = [
+            *message.headers,
+            ("kamu_dlq_group", self.group.encode()),
+            ("kamu_dlq_error", error[:4000].encode()),
+            ("kamu_dlq_attempts", str(attempts).encode()),
+            ("kamu_dlq_topic", message.topic.encode()),
+            ("kamu_dlq_partition", str(message.partition).encode()),
+            ("kamu_dlq_offset", str(message.offset).encode()),
+            ("kamu_dlq_parked_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        topic = dead_letter_topic(message.topic, self.group)
+        await producer.send_and_wait(topic, message.value, key=message.key, headers=headers)
+        PARKED.labels(self.group).inc()
+        log.warning(
+            "message-parked",
+            group=self.group,
+            topic=message.topic,
+            offset=message.offset,
+            subject=subject,
+            error=error[:500],
+        )
+
+    async def list(self, status: str = "parked", subject: str | None = None) -> list[ParkedMessage]:
+        rows = await self._pool.fetch(
+            """SELECT * FROM kamu_parked_messages
+               WHERE consumer_group = $1 AND status = $2 AND ($3::text IS NULL OR subject = $3)
+               ORDER BY id""",
+            self.group,
+            status,
+            subject,
+        )
+        return [_parked(r) for r in rows]
+
+    async def replay(self, processor: Processor, subject: str | None = None) -> ReplayReport:
+        """Apply parked messages oldest first; a subject stops at its first failure."""
+        report = ReplayReport()
+        failed: set[str | None] = set()
+        while True:
+            pending = [p for p in await self.list(subject=subject) if p.subject not in failed]
+            if not pending:
+                break
+            for parked in pending:
+                if parked.subject in failed:
+                    continue
+                if await self._replay_one(processor, parked):
+                    report.replayed += 1
+                else:
+                    report.failed += 1
+                    failed.add(parked.subject)
+        report.still_parked = len(await self.list(subject=subject))
+        return report
+
+    async def discard(self, parked_id: int) -> bool:
+        """Give up on one parked message (it will never be applied); later ones may then replay."""
+        result = await self._pool.execute(
+            "UPDATE kamu_parked_messages SET status = 'discarded', replayed_at = now() "
+            "WHERE id = $1 AND consumer_group = $2 AND status = 'parked'",
+            parked_id,
+            self.group,
+        )
+        return result.endswith(" 1")
+
+    async def _replay_one(self, processor: Processor, parked: ParkedMessage) -> bool:
+        try:
+            await processor.process(parked.message, ignore_parked=True)
+        except Exception as exc:
+            await self._pool.execute(
+                "UPDATE kamu_parked_messages SET error = $2, attempts = attempts + 1 WHERE id = $1",
+                parked.id,
+                repr(exc)[:4000],
+            )
+            log.warning("replay-failed", group=self.group, parked_id=parked.id, error=repr(exc))
+            return False
+        await self._pool.execute(
+            "UPDATE kamu_parked_messages SET status = 'replayed', replayed_at = now() "
+            "WHERE id = $1",
+            parked.id,
+        )
+        return True
+
+
+def describe(parked: ParkedMessage) -> dict[str, Any]:
+    """A JSON-able summary for the CLI's list."""
+    return {
+        "id": parked.id,
+        "topic": parked.topic,
+        "partition": parked.partition,
+        "offset": parked.offset,
+        "subject": parked.subject,
+        "event_type": parked.event_type,
+        "event_id": parked.event_id,
+        "attempts": parked.attempts,
+        "parked_at": parked.parked_at.isoformat(),
+        "status": parked.status,
+        "error": parked.error,
+    }

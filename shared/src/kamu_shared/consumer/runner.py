@@ -1,0 +1,249 @@
+"""The consumer loop: aiokafka group membership, offsets after effects, stall detection.
+
+aiokafka's consumers are known to stop fetching silently after a broker restart or a rebalance,
+and to lose their group session when the event loop blocks. A watchdog therefore watches three
+signs (the loop stopped polling; every assigned partition stopped getting fetch responses; no
+partition assigned for long) and, on any of them, reports the consumer as stalled (``/readyz``,
+``kamu_consumer_stalled``) and replaces it. Offsets are committed only after effects commit, so a
+replacement resumes exactly where work stopped; redelivered messages are recognised and skipped.
+"""
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge
+
+from kamu_shared.aio import sleep_unless
+from kamu_shared.consumer.messages import Message
+from kamu_shared.consumer.parking import DeadLetters
+from kamu_shared.consumer.processing import Outcome, PoisonMessage, Processor, decode
+from kamu_shared.kafka.producer import event_producer
+from kamu_shared.kafka.topics import dead_letter_topic, ensure_topics
+
+STALLED = Gauge("kamu_consumer_stalled", "1 while the consumer is stalled", ["group"])
+RESTARTS = Counter(
+    "kamu_consumer_restarts_total",
+    "Consumers replaced after a stall or failure",
+    ["group", "reason"],
+)
+LAST_POLL = Gauge("kamu_consumer_last_poll_timestamp", "When the consumer last polled", ["group"])
+
+INFRASTRUCTURE_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    KafkaError,
+)
+log = structlog.get_logger("kamu.consumer")
+
+
+class Stalled(Exception):
+    """The watchdog found the consumer not making progress."""
+
+
+class EventConsumer:
+    """One member of a consumer group applying one handler's effects."""
+
+    def __init__(
+        self,
+        *,
+        processor: Processor,
+        bootstrap: str,
+        topics: Sequence[str],
+        stall_timeout: float = 30.0,
+        session_timeout_ms: int = 10000,
+        max_poll_records: int = 200,
+        restart_backoff: float = 1.0,
+        partitions: int = 3,
+    ) -> None:
+        self.processor = processor
+        self.group = processor.group
+        self._bootstrap = bootstrap
+        self._topics = list(topics)
+        self._stall_timeout = stall_timeout
+        self._session_timeout_ms = session_timeout_ms
+        self._max_poll_records = max_poll_records
+        self._restart_backoff = restart_backoff
+        self._partitions = partitions
+        self.dead_letters = DeadLetters(processor.pool, self.group)
+        self.stalled = False
+        self.running = False
+        self._last_poll = time.monotonic()
+        self._unassigned_since: float | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop``; replace the aiokafka consumer whenever it stalls or fails."""
+        dlq_topics = [dead_letter_topic(t, self.group) for t in self._topics]
+        producer = None
+        while not stop.is_set():
+            consumer = self._new_consumer()
+            try:
+                await ensure_topics(self._bootstrap, [*self._topics, *dlq_topics], self._partitions)
+                if producer is None:
+                    producer = event_producer(self._bootstrap, f"{self.group}-dlq")
+                    await producer.start()
+                await consumer.start()
+                self.running = True
+                await self._supervise(consumer, producer, stop)
+            except Stalled as exc:
+                RESTARTS.labels(self.group, "stalled").inc()
+                log.warning("consumer-stalled", group=self.group, reason=str(exc))
+            except INFRASTRUCTURE_ERRORS as exc:
+                RESTARTS.labels(self.group, "infrastructure").inc()
+                log.warning("consumer-failed", group=self.group, error=repr(exc))
+                self._set_stalled(True)
+                await sleep_unless(stop, self._restart_backoff)
+            except Exception:
+                # A bug must not end consumption for good: log it loudly, replace the consumer.
+                RESTARTS.labels(self.group, "error").inc()
+                log.exception("consumer-crashed", group=self.group)
+                self._set_stalled(True)
+                await sleep_unless(stop, self._restart_backoff)
+            finally:
+                self.running = False
+                await _stop_quietly(consumer)
+        if producer is not None:
+            await _stop_quietly(producer)
+        self._set_stalled(False)
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group,
+            client_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=max(1000, self._session_timeout_ms // 3),
+            max_poll_records=self._max_poll_records,
+        )
+
+    async def _supervise(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
+    ) -> None:
+        self._last_poll = time.monotonic()
+        self._unassigned_since = None
+        loop = asyncio.create_task(self._consume(consumer, producer, stop))
+        try:
+            while not loop.done():
+                await asyncio.wait({loop}, timeout=min(1.0, self._stall_timeout / 4))
+                if not loop.done() and (reason := self._stall_reason(consumer)):
+                    loop.cancel()
+                    self._set_stalled(True)
+                    raise Stalled(reason)
+            loop.result()
+        finally:
+            if not loop.done():
+                loop.cancel()
+
+    async def _consume(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
+    ) -> None:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=500)
+            self._last_poll = time.monotonic()
+            LAST_POLL.labels(self.group).set(time.time())
+            if not self._stall_reason(consumer):
+                self._set_stalled(False)
+            for tp, records in batch.items():
+                for record in records:
+                    message = Message(
+                        record.topic,
+                        record.partition,
+                        record.offset,
+                        record.key,
+                        record.value,
+                        list(record.headers),
+                    )
+                    await self._handle(message, producer)
+                await consumer.commit({tp: records[-1].offset + 1})
+
+    async def _handle(self, message: Message, producer: AIOKafkaProducer) -> None:
+        try:
+            outcome = await self.processor.process(message)
+        except PoisonMessage as exc:
+            await self._park(producer, message, str(exc), attempts=1)
+            return
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:
+            await self._park(producer, message, repr(exc), attempts=self.processor.attempts)
+            return
+        if outcome is Outcome.BEHIND_PARKED:
+            await self._park(
+                producer, message, "waiting behind a parked message of this subject", attempts=0
+            )
+
+    async def _park(
+        self, producer: AIOKafkaProducer, message: Message, error: str, attempts: int
+    ) -> None:
+        subject, event_id, event_type = None, None, None
+        try:
+            envelope, _ = decode(message, [])
+            subject, event_id, event_type = envelope.subject, str(envelope.id), envelope.type
+        except PoisonMessage:
+            subject = message.key.decode(errors="replace") if message.key else None
+        await self.dead_letters.park(
+            producer,
+            message,
+            error=error,
+            attempts=attempts,
+            subject=subject,
+            event_id=event_id,
+            event_type=event_type,
+        )
+
+    def _stall_reason(self, consumer: AIOKafkaConsumer) -> str | None:
+        now = time.monotonic()
+        if now - self._last_poll > self._stall_timeout:
+            return f"the loop has not polled for {now - self._last_poll:.0f}s"
+        assignment = consumer.assignment()
+        if not assignment:
+            self._unassigned_since = self._unassigned_since or now
+            if now - self._unassigned_since > 3 * self._stall_timeout:
+                return "no partition assigned"
+            return None
+        self._unassigned_since = None
+        fetched = [_last_fetch(consumer, tp) for tp in assignment]
+        if all(ts is not None and time.time() - ts > self._stall_timeout for ts in fetched):
+            return "no fetch response for any assigned partition"
+        return None
+
+    def _set_stalled(self, stalled: bool) -> None:
+        self.stalled = stalled
+        STALLED.labels(self.group).set(1 if stalled else 0)
+
+
+class ConsumerCheck:
+    """``/readyz`` check: the consumer runs and is not stalled."""
+
+    def __init__(self, consumer: EventConsumer) -> None:
+        self.name = f"consumer:{consumer.group}"
+        self._consumer = consumer
+
+    async def check(self) -> None:
+        if self._consumer.stalled:
+            raise RuntimeError("stalled")
+        if not self._consumer.running:
+            raise RuntimeError("not running")
+
+
+def _last_fetch(consumer: AIOKafkaConsumer, tp: TopicPartition) -> float | None:
+    try:
+        return float(consumer.last_poll_timestamp(tp)) / 1000.0
+    except (AssertionError, TypeError, KeyError):
+        return None
+
+
+async def _stop_quietly(client: object) -> None:
+    try:
+        await asyncio.wait_for(client.stop(), 10)  # type: ignore[attr-defined]
+    except Exception as exc:
+        log.debug("client-stop-failed", error=repr(exc))

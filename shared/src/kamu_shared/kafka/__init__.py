@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by relays and consumers: topic names, topic creation, producers."""

@@ -1,0 +1,41 @@
+"""Topic names and creation. Topics are created on purpose (auto-creation is off).
+
+Event topics keep everything (``retention.ms=-1``) so any projection can be rebuilt from them.
+"""
+
+import contextlib
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+
+def events_topic(service: str) -> str:
+    """``kamu.<service>.events``: every event of one service, keyed by aggregate id."""
+    return f"kamu.{service}.events"
+
+
+def dead_letter_topic(topic: str, group: str) -> str:
+    """``<topic>.dlq.<group>``: what one consumer group parked from one topic."""
+    return f"{topic}.dlq.{group}"
+
+
+async def ensure_topics(
+    bootstrap: str, topics: list[str], partitions: int = 3, replication: int = 1
+) -> None:
+    """Create the topics that do not exist yet, with unlimited retention."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="kamu-topics")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if not missing:
+            return
+        new = [
+            NewTopic(t, partitions, replication, topic_configs={"retention.ms": "-1"})
+            for t in missing
+        ]
+        # Another replica may create it in the meantime: that is success too.
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics(new)
+    finally:
+        await admin.close()

@@ -1,0 +1,170 @@
+"""Publishes committed events to Kafka, at least once, in order per aggregate.
+
+- Reads with :meth:`EventStore.read_committed`, so a transaction that commits late is never
+  skipped, and keeps a checkpoint row per relay name.
+- The checkpoint moves only after Kafka acknowledged the batch: a crash between commit and
+  publish (or between publish and checkpoint) republishes, never loses. Consumers de-duplicate
+  by ``(ce_source, ce_id)``.
+- Replicas elect one leader with a PostgreSQL session advisory lock; the others wait and take
+  over when the leader's session ends, so two relays never interleave their sends.
+- Wakes on ``NOTIFY kamu_events`` (sent by every append) and polls as a fallback.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge
+
+from kamu_shared.aio import sleep_unless
+from kamu_shared.outbox.envelopes import envelope_for
+from kamu_shared.store.eventstore import NOTIFY_CHANNEL, EventStore
+from kamu_shared.store.records import Checkpoint, RecordedEvent
+
+PUBLISHED = Counter("kamu_relay_published_total", "Events published by the relay", ["topic"])
+LEADER = Gauge("kamu_relay_leader", "1 while this process is the active relay", ["topic"])
+LAG = Gauge(
+    "kamu_relay_lag_seconds", "Age of the oldest event published in the last batch", ["topic"]
+)
+
+log = structlog.get_logger("kamu.relay")
+
+
+class OutboxRelay:
+    """One relay replica for one service's event store and topic."""
+
+    def __init__(
+        self,
+        *,
+        dsn: str,
+        store: EventStore,
+        pool: asyncpg.Pool,
+        producer_factory: Callable[[], AIOKafkaProducer],
+        topic: str,
+        source: str,
+        name: str = "relay",
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._dsn = dsn
+        self._store = store
+        self._pool = pool
+        self._producer_factory = producer_factory
+        self.topic = topic
+        self._source = source
+        self._name = name
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self.is_leader = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Wait for leadership, then publish until ``stop`` is set."""
+        lock_conn = await asyncpg.connect(self._dsn)
+        try:
+            if not await self._become_leader(lock_conn, stop):
+                return
+            await lock_conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            producer = self._producer_factory()
+            await producer.start()
+            try:
+                await self._lead(lock_conn, producer, stop)
+            finally:
+                await producer.stop()
+        finally:
+            self.is_leader = False
+            LEADER.labels(self.topic).set(0)
+            await lock_conn.close()
+
+    async def run_forever(
+        self, stop: asyncio.Event, backoff: float = 1.0, max_backoff: float = 30.0
+    ) -> None:
+        """:meth:`run`, restarted with growing pauses after failures (Kafka or PostgreSQL down)."""
+        delay = backoff
+        while not stop.is_set():
+            try:
+                await self.run(stop)
+                delay = backoff
+            except (OSError, asyncpg.PostgresError, KafkaError) as exc:
+                log.warning("relay-failed", topic=self.topic, error=repr(exc), retry_in=delay)
+                await sleep_unless(stop, delay)
+                delay = min(delay * 2, max_backoff)
+
+    async def _become_leader(self, lock_conn: asyncpg.Connection, stop: asyncio.Event) -> bool:
+        key = f"kamu-relay:{self._name}"
+        while not stop.is_set():
+            if await lock_conn.fetchval(
+                "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key
+            ):
+                self.is_leader = True
+                LEADER.labels(self.topic).set(1)
+                log.info("relay-leader", topic=self.topic, relay=self._name)
+                return True
+            await sleep_unless(stop, self._poll_interval)
+        return False
+
+    async def _lead(
+        self, lock_conn: asyncpg.Connection, producer: AIOKafkaProducer, stop: asyncio.Event
+    ) -> None:
+        checkpoint = await self._load_checkpoint()
+        while not stop.is_set():
+            await lock_conn.fetchval("SELECT 1")  # our lock lives as long as this session
+            self._wake.clear()
+            batch = await self._store.read_committed(checkpoint, self._batch_size)
+            if batch:
+                await self._publish(producer, batch)
+                checkpoint = Checkpoint.after(batch[-1])
+                await self._save_checkpoint(checkpoint)
+                if len(batch) == self._batch_size:
+                    continue
+            wake = asyncio.create_task(self._wake.wait())
+            halt = asyncio.create_task(stop.wait())
+            await asyncio.wait(
+                {wake, halt}, timeout=self._poll_interval, return_when="FIRST_COMPLETED"
+            )
+            wake.cancel()
+            halt.cancel()
+
+    async def publish_pending(self, producer: AIOKafkaProducer) -> int:
+        """Publish everything committed so far, once (for tools and tests); return the count."""
+        checkpoint = await self._load_checkpoint()
+        total = 0
+        while batch := await self._store.read_committed(checkpoint, self._batch_size):
+            await self._publish(producer, batch)
+            checkpoint = Checkpoint.after(batch[-1])
+            await self._save_checkpoint(checkpoint)
+            total += len(batch)
+        return total
+
+    async def _publish(self, producer: AIOKafkaProducer, batch: list[RecordedEvent]) -> None:
+        sends = []
+        for event in batch:
+            key, value, headers = envelope_for(event, self._source).to_kafka()
+            sends.append(await producer.send(self.topic, value, key=key, headers=headers))
+        await asyncio.gather(*sends)
+        PUBLISHED.labels(self.topic).inc(len(batch))
+        LAG.labels(self.topic).set(max(0.0, time.time() - batch[0].recorded_at.timestamp()))
+
+    async def _load_checkpoint(self) -> Checkpoint:
+        row = await self._pool.fetchrow(
+            """INSERT INTO kamu_outbox_checkpoints (name) VALUES ($1)
+               ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+               RETURNING transaction_id::text::bigint AS xid, position""",
+            self._name,
+        )
+        assert row is not None
+        return Checkpoint(row["xid"], row["position"])
+
+    async def _save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        await self._pool.execute(
+            """UPDATE kamu_outbox_checkpoints
+               SET transaction_id = $2::text::xid8, position = $3, updated_at = now()
+               WHERE name = $1""",
+            self._name,
+            str(checkpoint.transaction_id),
+            checkpoint.position,
+        )

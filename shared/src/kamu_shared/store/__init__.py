@@ -1,0 +1,1 @@
+"""The event store on PostgreSQL: atomic multi-stream appends with optimistic concurrency."""

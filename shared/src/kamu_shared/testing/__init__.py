@@ -1,0 +1,1 @@
+"""Helpers for tests of services built on kamu_shared: given-when-then and reading topics."""
