@@ -7,7 +7,9 @@ finally records ``(group, source, id)``. The Kafka offset is committed only afte
 """
 
 import enum
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import asyncpg
 import structlog
@@ -59,6 +61,45 @@ def decode(message: Message, decoders: Sequence[Decoder]) -> tuple[Envelope, obj
     return envelope, None
 
 
+class Ledger(Protocol):
+    """Where a group records the events it applied, in the same transaction as the effects."""
+
+    async def seen(self, conn: Connection, source: str, event_id: uuid.UUID) -> bool: ...
+
+    async def record(self, conn: Connection, source: str, event_id: uuid.UUID) -> bool:
+        """Record the event; False if a concurrent transaction recorded it first."""
+        ...
+
+
+class GroupLedger:
+    """The default ledger: ``kamu_processed_events`` rows keyed by consumer group."""
+
+    def __init__(self, group: str) -> None:
+        self._group = group
+
+    async def seen(self, conn: Connection, source: str, event_id: uuid.UUID) -> bool:
+        return bool(
+            await conn.fetchval(
+                "SELECT 1 FROM kamu_processed_events "
+                "WHERE consumer_group = $1 AND source = $2 AND event_id = $3",
+                self._group,
+                source,
+                event_id,
+            )
+        )
+
+    async def record(self, conn: Connection, source: str, event_id: uuid.UUID) -> bool:
+        return bool(
+            await conn.fetchval(
+                "INSERT INTO kamu_processed_events (consumer_group, source, event_id) "
+                "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
+                self._group,
+                source,
+                event_id,
+            )
+        )
+
+
 class Processor:
     """Applies messages for one consumer group through one handler."""
 
@@ -72,8 +113,10 @@ class Processor:
         attempts: int = 5,
         backoff_initial: float = 0.2,
         backoff_max: float = 10.0,
+        ledger: Ledger | None = None,
     ) -> None:
         self.pool = pool
+        self.ledger = ledger or GroupLedger(group)
         self.group = group
         self._decoders = decoders
         self._handler = handler
@@ -107,13 +150,7 @@ class Processor:
                 await lock_subject(conn, self.group, envelope.subject)
                 if not ignore_parked and await has_parked(conn, self.group, envelope.subject):
                     return Outcome.BEHIND_PARKED
-                if await conn.fetchval(
-                    "SELECT 1 FROM kamu_processed_events "
-                    "WHERE consumer_group = $1 AND source = $2 AND event_id = $3",
-                    self.group,
-                    envelope.source,
-                    envelope.id,
-                ):
+                if await self.ledger.seen(conn, envelope.source, envelope.id):
                     return Outcome.DUPLICATE
                 with structlog.contextvars.bound_contextvars(
                     correlation_id=envelope.correlation_id,
@@ -121,14 +158,7 @@ class Processor:
                     event_type=envelope.type,
                 ):
                     await self._handler(conn, delivery)
-                recorded = await conn.fetchval(
-                    "INSERT INTO kamu_processed_events (consumer_group, source, event_id) "
-                    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
-                    self.group,
-                    envelope.source,
-                    envelope.id,
-                )
-                if not recorded:
+                if not await self.ledger.record(conn, envelope.source, envelope.id):
                     raise _AlreadyApplied
         except _AlreadyApplied:
             return Outcome.DUPLICATE
