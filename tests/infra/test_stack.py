@@ -54,7 +54,7 @@ def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
     for name, offset in SERVICES:
         ready = httpx.get(f"http://127.0.0.1:{base + offset}/readyz", timeout=10)
         assert ready.status_code == 200, (name, ready.text)
-        assert ready.json()["checks"] == {"postgres": "ok", "kafka": "ok"}
+        assert ready.json()["checks"] == {"postgres": "ok", "kafka": "ok", "consumers": "ok"}
     status = kamu(state_dir, "status", env=infra_env)
     assert status.stdout.count(" ready") == 4
     env_lines = parse_env(kamu(state_dir, "env", env=infra_env).stdout)

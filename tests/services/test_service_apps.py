@@ -27,13 +27,20 @@ async def test_service_is_ready_and_documented(name, make_database, kafka_bootst
     )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
         ready = await client.get("/readyz")
+        runtime = app.state.runtime
+        migrated = await runtime.pool.fetchval("SELECT to_regclass('kamu_events') IS NOT NULL")
         openapi = (await client.get("/openapi.json")).json()
         docs = await client.get("/docs")
         metrics = await client.get("/metrics")
 
     assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"postgres": "ok", "kafka": "ok", "consumers": "ok"}
+    assert migrated  # the event store's tables exist once the service has started
     assert openapi["info"]["title"] == f"kamu-{name}"
     assert {"/healthz", "/readyz"} <= set(openapi["paths"])
     assert docs.status_code == 200

@@ -6,12 +6,18 @@ handled carries them without passing a logger around.
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
 
-def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
-    """Route structlog and the standard library's loggers to one JSON (or console) stream."""
+def configure_logging(
+    service: str, level: str = "INFO", fmt: str = "json", stream: TextIO | None = None
+) -> None:
+    """Route structlog and the standard library's loggers to one JSON (or console) stream.
+
+    Servers log to stdout; commands whose stdout is their answer (``dlq list``) pass stderr.
+    """
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
@@ -28,9 +34,9 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # reconfigurable (tests, CLI); the cost is small
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -46,6 +52,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root.setLevel(level.upper())
     # uvicorn's access log duplicates our request log line; its error log stays.
     logging.getLogger("uvicorn.access").disabled = True
+    # aiokafka narrates every (re)subscription at INFO; its warnings and errors still show.
+    logging.getLogger("aiokafka").setLevel(max(root.level, logging.WARNING))
 
 
 def _add_service(service: str) -> structlog.types.Processor:

@@ -36,3 +36,14 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_cache_seconds: float = Field(
         default=300, gt=0, description="How long a fetched JWKS document is reused."
     )
+    # Background work in this process; API-only replicas set both to false (see docs/operations).
+    run_relay: bool = Field(default=True, description="Publish committed events to Kafka here.")
+    run_consumers: bool = Field(default=True, description="Run reactions and projections here.")
+    kafka_topic_partitions: int = Field(default=3, ge=1, description="Partitions of new topics.")
+    relay_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    relay_batch_size: int = Field(default=500, ge=1)
+    consumer_stall_timeout_seconds: float = Field(default=30.0, gt=0)
+    consumer_retry_attempts: int = Field(default=5, ge=1)
+    consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
+    consumer_backoff_max_seconds: float = Field(default=10.0, gt=0)
+    database_pool_size: int = Field(default=10, ge=1)

@@ -1,13 +1,15 @@
-"""``python -m kamu_goals api``: serve the goals service."""
+"""``python -m kamu_goals api|worker|migrate|dlq|rebuild|docs``."""
 
-from kamu_goals.app import create_app
+import sys
+
+from kamu_goals.service import DEFINITION
 from kamu_goals.settings import GoalsSettings
-from kamu_shared.serve import serve_main
+from kamu_shared.cli import service_main
 
 
 def main() -> None:
     """Entry point of the ``kamu-goals`` command."""
-    serve_main(GoalsSettings(), create_app)
+    sys.exit(service_main(DEFINITION, GoalsSettings()))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
-"""``python -m kamu_meetings api``: serve the meetings service."""
+"""``python -m kamu_meetings api|worker|migrate|dlq|rebuild|docs``."""
 
-from kamu_meetings.app import create_app
+import sys
+
+from kamu_meetings.service import DEFINITION
 from kamu_meetings.settings import MeetingsSettings
-from kamu_shared.serve import serve_main
+from kamu_shared.cli import service_main
 
 
 def main() -> None:
     """Entry point of the ``kamu-meetings`` command."""
-    serve_main(MeetingsSettings(), create_app)
+    sys.exit(service_main(DEFINITION, MeetingsSettings()))
 
 
 if __name__ == "__main__":

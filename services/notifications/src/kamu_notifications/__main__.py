@@ -1,13 +1,15 @@
-"""``python -m kamu_notifications api``: serve the notifications service."""
+"""``python -m kamu_notifications api|worker|migrate|dlq|rebuild|docs``."""
 
-from kamu_notifications.app import create_app
+import sys
+
+from kamu_notifications.service import DEFINITION
 from kamu_notifications.settings import NotificationsSettings
-from kamu_shared.serve import serve_main
+from kamu_shared.cli import service_main
 
 
 def main() -> None:
     """Entry point of the ``kamu-notifications`` command."""
-    serve_main(NotificationsSettings(), create_app)
+    sys.exit(service_main(DEFINITION, NotificationsSettings()))
 
 
 if __name__ == "__main__":

@@ -2,18 +2,11 @@
 
 from fastapi import FastAPI
 
-from kamu_notifications import __version__
+from kamu_notifications.service import DEFINITION
+from kamu_shared.runtime import create_app as create_runtime_app
 from kamu_shared.settings import ServiceSettings
-from kamu_shared.web.app import create_service_app
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
     """The notifications API; no connection is opened until the server starts."""
-    return create_service_app(
-        settings,
-        title="kamu-notifications",
-        description=(
-            "Email with calendar invites, Slack, Teams, signed webhooks and the in-app inbox."
-        ),
-        version=__version__,
-    )
+    return create_runtime_app(settings, DEFINITION)

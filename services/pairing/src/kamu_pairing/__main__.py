@@ -1,13 +1,15 @@
-"""``python -m kamu_pairing api``: serve the pairing service."""
+"""``python -m kamu_pairing api|worker|migrate|dlq|rebuild|docs``."""
 
-from kamu_pairing.app import create_app
+import sys
+
+from kamu_pairing.service import DEFINITION
 from kamu_pairing.settings import PairingSettings
-from kamu_shared.serve import serve_main
+from kamu_shared.cli import service_main
 
 
 def main() -> None:
     """Entry point of the ``kamu-pairing`` command."""
-    serve_main(PairingSettings(), create_app)
+    sys.exit(service_main(DEFINITION, PairingSettings()))
 
 
 if __name__ == "__main__":

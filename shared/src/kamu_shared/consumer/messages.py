@@ -19,6 +19,18 @@ class Message:
     value: bytes | None
     headers: Sequence[tuple[str, bytes]]
 
+    @classmethod
+    def from_record(cls, record: Any) -> "Message":
+        """From an aiokafka ``ConsumerRecord``."""
+        return cls(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value,
+            list(record.headers),
+        )
+
     def headers_json(self) -> list[list[str]]:
         return [[k, base64.b64encode(v).decode()] for k, v in self.headers]
 

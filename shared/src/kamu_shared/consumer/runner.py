@@ -154,14 +154,7 @@ class EventConsumer:
                 self._set_stalled(False)
             for tp, records in batch.items():
                 for record in records:
-                    message = Message(
-                        record.topic,
-                        record.partition,
-                        record.offset,
-                        record.key,
-                        record.value,
-                        list(record.headers),
-                    )
+                    message = Message.from_record(record)
                     await self._handle(message, producer)
                 await consumer.commit({tp: records[-1].offset + 1})
 

@@ -157,14 +157,7 @@ async def _replay(
                 for record in batch.get(tp, []):
                     if record.offset >= ends[tp]:
                         break
-                    message = Message(
-                        record.topic,
-                        record.partition,
-                        record.offset,
-                        record.key,
-                        record.value,
-                        list(record.headers),
-                    )
+                    message = Message.from_record(record)
                     try:
                         await processor.process(message, ignore_parked=True)
                     except Exception as exc:

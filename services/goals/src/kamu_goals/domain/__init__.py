@@ -1,0 +1,1 @@
+"""The goals domain: events, state, decisions (pure, no I/O)."""

@@ -1,0 +1,1 @@
+"""The meetings domain: events, state, decisions (pure, no I/O)."""

@@ -1,0 +1,1 @@
+"""The notifications domain: events, state, decisions (pure, no I/O)."""

@@ -1,0 +1,1 @@
+"""The pairing domain: events, state, decisions (pure, no I/O)."""

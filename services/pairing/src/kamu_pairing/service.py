@@ -1,0 +1,18 @@
+"""The pairing service as the shared runtime sees it: its one definition."""
+
+from pathlib import Path
+
+from kamu_pairing import __version__
+from kamu_pairing.domain.events import registry
+from kamu_shared.runtime import ServiceDefinition
+
+DEFINITION = ServiceDefinition(
+    name="pairing",
+    title="kamu-pairing",
+    description=(
+        "People synced from HR, Kamu volunteers (capacity, hours, topics, training) and pairings."
+    ),
+    version=__version__,
+    registry=registry,
+    migrations=[Path(__file__).parent / "migrations"],
+)

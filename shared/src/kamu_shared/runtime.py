@@ -1,0 +1,212 @@
+"""The one composition root every service process goes through.
+
+A service describes itself once (:class:`ServiceDefinition`: its events, migrations, routes,
+reactions and projections); :func:`lifespan` turns that into running parts when the server
+starts — pool, migrations, topic, relay, consumers — and stops them in reverse order.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import structlog
+from fastapi import APIRouter, FastAPI
+
+from kamu_shared.consumer.processing import Handler, Processor
+from kamu_shared.consumer.runner import ConsumerCheck, EventConsumer
+from kamu_shared.db.migrations import apply_migrations
+from kamu_shared.db.pool import create_pool
+from kamu_shared.events import EventRegistry
+from kamu_shared.kafka.producer import event_producer
+from kamu_shared.kafka.topics import ensure_topics, events_topic
+from kamu_shared.outbox.relay import OutboxRelay
+from kamu_shared.projections.projection import Projection, ensure_live_schema, live_consumer
+from kamu_shared.settings import ServiceSettings
+from kamu_shared.store.eventstore import EventStore
+from kamu_shared.web.app import create_service_app
+from kamu_shared.web.health import HealthCheck, KafkaCheck, PostgresCheck
+
+log = structlog.get_logger("kamu.runtime")
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A consumer group applying one handler to events of the given topics."""
+
+    group: str
+    topics: Sequence[str]
+    decoders: Sequence[EventRegistry]
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """Everything that makes one service what it is, in one visible place."""
+
+    name: str
+    title: str
+    description: str
+    version: str
+    registry: EventRegistry
+    migrations: Sequence[Path] = ()
+    routers: Sequence[APIRouter] = ()
+    reactions: Sequence[Reaction] = ()
+    projections: Sequence[Projection] = ()
+
+
+@dataclass
+class Runtime:
+    """What a running process holds (``app.state.runtime``)."""
+
+    settings: ServiceSettings
+    definition: ServiceDefinition
+    pool: asyncpg.Pool
+    store: EventStore
+    consumers: list[EventConsumer] = field(default_factory=list)
+    relay: OutboxRelay | None = None
+
+    @property
+    def topic(self) -> str:
+        return events_topic(self.definition.name)
+
+
+def processor_for(runtime: Runtime, reaction: Reaction) -> Processor:
+    s = runtime.settings
+    return Processor(
+        pool=runtime.pool,
+        group=reaction.group,
+        decoders=reaction.decoders,
+        handler=reaction.handler,
+        attempts=s.consumer_retry_attempts,
+        backoff_initial=s.consumer_backoff_initial_seconds,
+        backoff_max=s.consumer_backoff_max_seconds,
+    )
+
+
+def build_consumers(runtime: Runtime) -> list[EventConsumer]:
+    """One consumer per reaction and per projection, configured from settings."""
+    s = runtime.settings
+    consumers = [
+        EventConsumer(
+            processor=processor_for(runtime, reaction),
+            bootstrap=s.kafka_bootstrap,
+            topics=reaction.topics,
+            stall_timeout=s.consumer_stall_timeout_seconds,
+            partitions=s.kafka_topic_partitions,
+        )
+        for reaction in runtime.definition.reactions
+    ]
+    consumers += [
+        live_consumer(
+            runtime.pool, s.kafka_bootstrap, p, stall_timeout=s.consumer_stall_timeout_seconds
+        )
+        for p in runtime.definition.projections
+    ]
+    return consumers
+
+
+async def open_runtime(settings: ServiceSettings, definition: ServiceDefinition) -> Runtime:
+    """Pool and migrations: what every command of a service needs before anything else."""
+    applied = await apply_migrations(settings.database_url, definition.migrations)
+    if applied:
+        log.info("migrations-applied", migrations=applied)
+    pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
+    runtime = Runtime(settings=settings, definition=definition, pool=pool, store=EventStore(pool))
+    for projection in definition.projections:
+        await ensure_live_schema(pool, projection)
+    return runtime
+
+
+@asynccontextmanager
+async def running(runtime: Runtime) -> AsyncIterator[list[HealthCheck]]:
+    """Relay and consumers as background tasks for as long as the context lasts."""
+    s = runtime.settings
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    checks: list[HealthCheck] = []
+    await ensure_topics(s.kafka_bootstrap, [runtime.topic], s.kafka_topic_partitions)
+    if s.run_relay:
+        runtime.relay = OutboxRelay(
+            dsn=s.database_url,
+            store=runtime.store,
+            pool=runtime.pool,
+            topic=runtime.topic,
+            source=runtime.definition.registry.source,
+            name=f"{runtime.definition.name}-relay",
+            batch_size=s.relay_batch_size,
+            poll_interval=s.relay_poll_interval_seconds,
+            producer_factory=lambda: event_producer(
+                s.kafka_bootstrap, f"{runtime.definition.name}-relay"
+            ),
+        )
+        tasks.append(asyncio.create_task(runtime.relay.run_forever(stop)))
+    if s.run_consumers:
+        runtime.consumers = build_consumers(runtime)
+        checks += [ConsumerCheck(c) for c in runtime.consumers]
+        tasks += [asyncio.create_task(c.run(stop)) for c in runtime.consumers]
+    try:
+        yield checks
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def create_app(
+    settings: ServiceSettings, definition: ServiceDefinition, *, with_routes: bool = True
+) -> FastAPI:
+    """The service's app: its routes (unless a worker) and the operations endpoints."""
+    consumer_checks: list[HealthCheck] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await open_runtime(settings, definition)
+        app.state.runtime = runtime
+        try:
+            async with running(runtime) as checks:
+                consumer_checks.extend(checks)
+                yield
+        finally:
+            await runtime.pool.close()
+
+    checks: list[HealthCheck] = [
+        PostgresCheck(settings.database_url),
+        KafkaCheck(settings.kafka_bootstrap),
+        _Dynamic(consumer_checks),
+    ]
+    app = create_service_app(
+        settings,
+        title=f"kamu-{definition.name}" if not definition.title else definition.title,
+        description=definition.description,
+        version=definition.version,
+        checks=checks,
+        lifespan=lifespan,
+    )
+    if with_routes:
+        for router in definition.routers:
+            app.include_router(router)
+    return app
+
+
+class _Dynamic:
+    """The consumers' checks, known only once the lifespan has built them."""
+
+    name = "consumers"
+
+    def __init__(self, checks: list[HealthCheck]) -> None:
+        self._checks = checks
+
+    async def check(self) -> None:
+        failing = []
+        for check in self._checks:
+            try:
+                await check.check()
+            except Exception as exc:
+                failing.append(f"{check.name}: {exc}")
+        if failing:
+            raise RuntimeError("; ".join(failing))
+
+
+Factory = Callable[[ServiceSettings], FastAPI]
