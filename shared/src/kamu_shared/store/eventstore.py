@@ -116,7 +116,7 @@ class EventStore:
                         event.event_id,
                         event.event_type,
                         event.data,
-                        meta,
+                        {**meta, "dataschema": event.dataschema} if event.dataschema else meta,
                         event.occurred_at,
                     ),
                     strict=True,

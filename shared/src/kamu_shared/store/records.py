@@ -18,6 +18,7 @@ class NewEvent:
     data: dict[str, Any]
     occurred_at: datetime
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    dataschema: str | None = None
 
 
 @dataclass(frozen=True)
