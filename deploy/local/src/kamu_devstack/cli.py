@@ -16,7 +16,7 @@ from pathlib import Path
 from kamu_devstack.errors import InfraError
 from kamu_devstack.infra import ENV_DATABASE, ENV_KAFKA
 from kamu_devstack.paths import default_state_dir, project_root
-from kamu_devstack.services import DEFAULT_BASE_PORT
+from kamu_devstack.services import DEFAULT_BASE_PORT, SERVICES
 from kamu_devstack.stack import Stack, down, up
 
 
@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     p_down.add_argument("--purge", action="store_true", help="also delete data and logs")
     sub.add_parser("status", help="show what runs and whether it is ready")
     sub.add_parser("env", help="print KAMU_KAFKA_BOOTSTRAP=... and KAMU_DATABASE_URL=... lines")
+    sub.add_parser("docs", help="regenerate the event catalogue in docs/events")
     p_test = sub.add_parser("test", help="lint, type-check and run every test")
     p_test.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="passed to pytest (e.g. -k pattern)"
@@ -72,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_status(state_dir)
         if args.command == "env":
             return cmd_env(state_dir)
+        if args.command == "docs":
+            return cmd_docs(project_root() / "docs" / "events")
         return cmd_test(args.pytest_args)
     except InfraError as exc:
         print(f"kamu: {exc}", file=sys.stderr, flush=True)
@@ -133,6 +136,15 @@ def cmd_env(state_dir: Path) -> int:
         return 3
     for key, value in stack.infra.env().items():
         print(f"{key}={value}")
+    return 0
+
+
+def cmd_docs(out: Path) -> int:
+    """Each service writes its own catalogue (AsyncAPI, JSON Schemas, a table)."""
+    for name, _ in SERVICES:
+        code = subprocess.call([sys.executable, "-m", f"kamu_{name}", "docs", str(out)])
+        if code != 0:
+            return code
     return 0
 
 
