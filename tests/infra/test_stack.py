@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import jwt
 import pytest
 
 from kamu_devstack.ports import port_accepts, port_is_free
@@ -58,7 +59,11 @@ def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
     status = kamu(state_dir, "status", env=infra_env)
     assert status.stdout.count(" ready") == 4
     env_lines = parse_env(kamu(state_dir, "env", env=infra_env).stdout)
+    secret = env_lines.pop("KAMU_JWT_SECRET")
     assert env_lines == {k: infra_env[k] for k in ENV_KEYS}
+    token = kamu(state_dir, "token", "--sub", "alice", "--roles", "people-ops", env=infra_env)
+    claims = jwt.decode(token.stdout.strip(), secret, algorithms=["HS256"], audience="kamu")
+    assert (claims["sub"], claims["roles"], claims["iss"]) == ("alice", ["people-ops"], "kamu")
     assert asyncio.run(databases(infra_env["KAMU_DATABASE_URL"])) >= {
         service_database(n) for n, _ in SERVICES
     }

@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 from fastapi import APIRouter, FastAPI
 
+from kamu_shared.auth.deps import install_auth
 from kamu_shared.consumer.processing import Handler, Processor
 from kamu_shared.consumer.runner import ConsumerCheck, EventConsumer
 from kamu_shared.db.migrations import apply_migrations
@@ -184,6 +185,8 @@ def create_app(
         checks=checks,
         lifespan=lifespan,
     )
+    if settings.jwt_secret or settings.jwt_jwks_url:
+        install_auth(app, settings)
     if with_routes:
         for router in definition.routers:
             app.include_router(router)

@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     p_down.add_argument("--purge", action="store_true", help="also delete data and logs")
     sub.add_parser("status", help="show what runs and whether it is ready")
     sub.add_parser("env", help="print KAMU_KAFKA_BOOTSTRAP=... and KAMU_DATABASE_URL=... lines")
+    p_token = sub.add_parser("token", help="mint a JWT for the running stack's services")
+    p_token.add_argument("--sub", required=True, help="person id")
+    p_token.add_argument("--roles", default="employee", help="comma-separated roles")
+    p_token.add_argument("--ttl", default="3600", help="seconds")
     sub.add_parser("docs", help="regenerate the event catalogue in docs/events")
     p_test = sub.add_parser("test", help="lint, type-check and run every test")
     p_test.add_argument(
@@ -73,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_status(state_dir)
         if args.command == "env":
             return cmd_env(state_dir)
+        if args.command == "token":
+            return cmd_token(state_dir, args.sub, args.roles, args.ttl)
         if args.command == "docs":
             return cmd_docs(project_root() / "docs" / "events")
         return cmd_test(args.pytest_args)
@@ -136,7 +142,20 @@ def cmd_env(state_dir: Path) -> int:
         return 3
     for key, value in stack.infra.env().items():
         print(f"{key}={value}")
+    if (secret := state_dir / "jwt-secret").exists():
+        print(f"KAMU_JWT_SECRET={secret.read_text().strip()}")
     return 0
+
+
+def cmd_token(state_dir: Path, sub: str, roles: str, ttl: str) -> int:
+    """A bearer token the stack's services accept (``python -m kamu_shared.auth mint``)."""
+    secret_file = state_dir / "jwt-secret"
+    if not secret_file.exists():
+        print("kamu: nothing runs; start it with `./kamu up --detach`", file=sys.stderr)
+        return 3
+    env = {**os.environ, "KAMU_JWT_SECRET": secret_file.read_text().strip()}
+    argv = ["mint", "--sub", sub, "--roles", roles, "--ttl", ttl]
+    return subprocess.call([sys.executable, "-m", "kamu_shared.auth", *argv], env=env)
 
 
 def cmd_docs(out: Path) -> int:

@@ -73,7 +73,7 @@ def check_ports_free(base_port: int) -> None:
 
 
 def start_services(
-    state_dir: Path, kafka_bootstrap: str, postgres_url: str, base_port: int
+    state_dir: Path, kafka_bootstrap: str, postgres_url: str, base_port: int, jwt_secret: str
 ) -> list[ServiceProcess]:
     """Start every service API in its own process group."""
     started = []
@@ -86,6 +86,7 @@ def start_services(
             "KAMU_DATABASE_URL": database_url(postgres_url, service_database(name)),
             "KAMU_HTTP_PORT": str(port),
             "KAMU_LOG_FORMAT": "json",
+            "KAMU_JWT_SECRET": jwt_secret,
         }
         proc = spawn([sys.executable, "-m", f"kamu_{name}", "api", "--port", str(port)], log, env)
         started.append(ServiceProcess(name=name, port=port, log=str(log), pid=proc.pid))

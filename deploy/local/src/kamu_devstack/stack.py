@@ -6,6 +6,7 @@ stack that a detached ``up`` left running, and lets the next ``up`` reuse its po
 
 import asyncio
 import json
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -75,6 +76,15 @@ class Stack:
         )
 
 
+def jwt_secret(state_dir: Path) -> str:
+    """The stack's HS256 secret: made once per state folder, readable only by its owner."""
+    path = state_dir / "jwt-secret"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def up(state_dir: Path, base_port: int, with_services: bool, say: Say) -> Stack:
     """Start everything and return once all of it is healthy."""
     previous = Stack.load(state_dir)
@@ -102,7 +112,11 @@ def up(state_dir: Path, base_port: int, with_services: bool, say: Say) -> Stack:
         )
         say("starting services ...")
         stack.services = start_services(
-            state_dir, stack.infra.kafka_bootstrap, stack.infra.postgres_url, base_port
+            state_dir,
+            stack.infra.kafka_bootstrap,
+            stack.infra.postgres_url,
+            base_port,
+            jwt_secret(state_dir),
         )
         stack.save()
         wait_ready(stack.services)
