@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     p_token.add_argument("--roles", default="employee", help="comma-separated roles")
     p_token.add_argument("--ttl", default="3600", help="seconds")
     sub.add_parser("docs", help="regenerate the event catalogue in docs/events")
+    p_bench = sub.add_parser("bench", help="run the core benchmark (docs/benchmarks)")
+    p_bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="e.g. --quick")
     p_test = sub.add_parser("test", help="lint, type-check and run every test")
     p_test.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="passed to pytest (e.g. -k pattern)"
@@ -79,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_env(state_dir)
         if args.command == "token":
             return cmd_token(state_dir, args.sub, args.roles, args.ttl)
+        if args.command == "bench":
+            return subprocess.call(
+                [sys.executable, "-m", "benchmarks.core", *args.bench_args], cwd=project_root()
+            )
         if args.command == "docs":
             return cmd_docs(project_root() / "docs" / "events")
         return cmd_test(args.pytest_args)
