@@ -102,7 +102,14 @@ def build_consumers(runtime: Runtime) -> list[EventConsumer]:
     ]
     consumers += [
         live_consumer(
-            runtime.pool, s.kafka_bootstrap, p, stall_timeout=s.consumer_stall_timeout_seconds
+            runtime.pool,
+            s.kafka_bootstrap,
+            p,
+            stall_timeout=s.consumer_stall_timeout_seconds,
+            partitions=s.kafka_topic_partitions,
+            attempts=s.consumer_retry_attempts,
+            backoff_initial=s.consumer_backoff_initial_seconds,
+            backoff_max=s.consumer_backoff_max_seconds,
         )
         for p in runtime.definition.projections
     ]
@@ -143,7 +150,9 @@ async def running(runtime: Runtime) -> AsyncIterator[list[HealthCheck]]:
                 s.kafka_bootstrap, f"{runtime.definition.name}-relay"
             ),
         )
-        tasks.append(asyncio.create_task(runtime.relay.run_forever(stop)))
+        relay_task = asyncio.create_task(runtime.relay.run_forever(stop))
+        tasks.append(relay_task)
+        checks.append(RelayCheck(runtime.relay, relay_task))
     if s.run_consumers:
         runtime.consumers = build_consumers(runtime)
         checks += [ConsumerCheck(c) for c in runtime.consumers]
@@ -191,6 +200,22 @@ def create_app(
         for router in definition.routers:
             app.include_router(router)
     return app
+
+
+class RelayCheck:
+    """``/readyz``: the relay task runs and its last round (leading or standing by) worked."""
+
+    name = "relay"
+
+    def __init__(self, relay: OutboxRelay, task: "asyncio.Task[None]") -> None:
+        self._relay = relay
+        self._task = task
+
+    async def check(self) -> None:
+        if self._task.done():
+            raise RuntimeError("stopped")
+        if self._relay.last_error is not None:
+            raise RuntimeError(f"failing: {self._relay.last_error}")
 
 
 class _Dynamic:

@@ -24,6 +24,11 @@ class ThingHappened(DomainEvent, name="thing-happened", version=1):
 
 
 @pytest.fixture
+def example_registry():
+    return registry
+
+
+@pytest.fixture
 def make_envelope():
     def make(subject: str, n: int, event_id: uuid.UUID | None = None) -> Envelope:
         ce_type, data = registry.encode(ThingHappened(thing_id=subject, n=n), subject=subject)
@@ -98,12 +103,16 @@ async def send(kafka_bootstrap, topic):
     await producer.stop()
 
 
-@pytest.fixture
-async def running(processor, kafka_bootstrap, topic):
-    """Starts the consumer; stops it at the end of the test."""
+@pytest.fixture(params=[False, True], ids=["per-message", "batched"])
+async def running(request, processor, kafka_bootstrap, topic):
+    """Starts the consumer (each test runs with and without batching); stops it afterwards."""
     stop = asyncio.Event()
     consumer = EventConsumer(
-        processor=processor, bootstrap=kafka_bootstrap, topics=[topic], stall_timeout=10
+        processor=processor,
+        bootstrap=kafka_bootstrap,
+        topics=[topic],
+        stall_timeout=10,
+        batched=request.param,
     )
     task = asyncio.create_task(consumer.run(stop))
     yield consumer

@@ -180,3 +180,32 @@ async def test_killing_the_relay_mid_stream_loses_nothing(
     stored = {e.event_id for s in ("k1", "k2") for e in await store.read_stream(s)}
     assert {e.id for e in envelopes} == stored  # nothing lost (duplicates are allowed)
     assert_in_order_per_aggregate(envelopes)
+
+
+async def test_when_the_leaders_session_dies_publishing_goes_on(
+    store, pool, migrated_db, kafka_bootstrap, topic
+):
+    """A PostgreSQL restart or failover ends the leader's session: another round takes over."""
+    relays = [relay_for(migrated_db, store, pool, kafka_bootstrap, topic) for _ in range(2)]
+    stop = asyncio.Event()
+    running = [asyncio.create_task(r.run_forever(stop, backoff=0.2)) for r in relays]
+    for version in range(10):
+        await store.append([one("before", version)])
+    await read_topic(kafka_bootstrap, topic, expect_at_least=10)
+
+    killed = await pool.fetchval(
+        """SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l
+           JOIN pg_stat_activity a USING (pid)
+           WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'kamu-relay'"""
+    )
+    for version in range(10):
+        await store.append([one("after", version)])
+    envelopes = await read_topic(kafka_bootstrap, topic, expect_at_least=20)
+    stop.set()
+    await asyncio.gather(*running)
+
+    assert killed == 1
+    assert {e.subject for e in envelopes} == {"before", "after"}
+    assert len({e.id for e in envelopes}) == 20
+    assert sum(r.failures for r in relays) >= 1  # the deposed leader noticed, and carried on
+    assert_in_order_per_aggregate(envelopes)

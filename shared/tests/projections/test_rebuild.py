@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kamu_shared.consumer.parking import DeadLetters
 from kamu_shared.events import DomainEvent, Envelope, EventRegistry
 from kamu_shared.kafka.producer import event_producer
 from kamu_shared.kafka.topics import ensure_topics
 from kamu_shared.projections.projection import (
     ensure_live_schema,
     live_consumer,
+    live_group,
     live_schema,
     snapshot,
 )
@@ -138,10 +140,13 @@ async def test_events_arriving_during_a_rebuild_are_applied_once(pool, kafka_boo
     await eventually(lambda: _equals(pool, projection, expected))
 
 
-async def test_a_failing_rebuild_leaves_the_live_model_alone(pool, kafka_bootstrap, setup):
+async def test_a_failing_rebuild_leaves_the_live_model_alone_until_the_event_is_discarded(
+    pool, kafka_bootstrap, setup
+):
     projection, send, expected = setup
     await send("t-1", 5)
-    await send("t-1", -1)  # the live consumer parks it; a rebuild cannot skip it
+    await send("t-1", -1)  # the live consumer parks it; a rebuild cannot skip it on its own
+    await send("t-2", 7)
     await eventually(lambda: _equals(pool, projection, expected))
     before = await live_rows(pool, projection)
 
@@ -153,6 +158,13 @@ async def test_a_failing_rebuild_leaves_the_live_model_alone(pool, kafka_bootstr
         "SELECT count(*) FROM pg_namespace WHERE nspname LIKE $1", f"rm_{projection.name}__%"
     )
     assert leftovers == 0
+
+    letters = DeadLetters(pool, live_group(projection))
+    [parked] = await eventually(letters.list)  # once its retries ran out
+    assert await letters.discard(parked.id)
+    await rebuild(pool, kafka_bootstrap, projection)
+
+    assert await live_rows(pool, projection) == before == as_rows(expected)
 
 
 async def _equals(pool, projection, expected):

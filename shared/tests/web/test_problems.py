@@ -1,14 +1,16 @@
 """Every error answers RFC 9457 problem+json: unknown routes, bad input, problems, crashes."""
 
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from fastapi import HTTPException
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 
 from kamu_shared.logging import configure_logging
 from kamu_shared.settings import ServiceSettings
+from kamu_shared.store.records import NO_STREAM, NewEvent, StreamAppend
 from kamu_shared.web.app import create_service_app
 from kamu_shared.web.errors import (
     PROBLEM_CONTENT_TYPE,
@@ -17,6 +19,7 @@ from kamu_shared.web.errors import (
     ProblemError,
     Unauthorized,
     awaiting_upstream,
+    install_problem_handlers,
 )
 
 
@@ -160,3 +163,29 @@ def test_problem_error_refuses_non_error_status_and_shadowed_members():
         ProblemError(200, "ok", "OK")
     with pytest.raises(ValueError, match="standard"):
         ProblemError(400, "x", "X", extra={"status": 1})
+
+
+async def test_a_stale_expected_version_answers_409_or_412_never_500(store):
+    """The event store's ConcurrencyError maps to 409, or 412 when the caller sent If-Match."""
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/things/{thing_id}")
+    async def change(thing_id: str) -> dict[str, str]:
+        event = NewEvent("kamu.example.changed.v1", {}, datetime.now(UTC))
+        await store.append([StreamAppend(thing_id, "thing", NO_STREAM, [event])])
+        return {"ok": thing_id}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        first = await client.post("/things/a")
+        stale = await client.post("/things/a")
+        stale_with_if_match = await client.post("/things/a", headers={"If-Match": '"v0"'})
+
+    assert first.status_code == 200
+    assert stale.status_code == 409
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert stale.json()["type"] == "/problems/concurrent-modification"
+    assert stale.json()["current_version"] == 1
+    assert stale_with_if_match.status_code == 412
+    assert len(await store.read_stream("a")) == 1

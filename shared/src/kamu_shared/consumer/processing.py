@@ -13,6 +13,7 @@ from typing import Protocol
 
 import asyncpg
 import structlog
+from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -21,6 +22,19 @@ from kamu_shared.db.pool import Connection
 from kamu_shared.events.envelope import Envelope, EnvelopeError
 
 Handler = Callable[[Connection, Delivery], Awaitable[None]]
+Prelude = Callable[[Connection], Awaitable[None]]
+"""Runs first in every transaction, before any read (a projection's shared swap lock)."""
+
+INFRASTRUCTURE_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.TooManyConnectionsError,
+    KafkaError,
+)
+"""Errors that say a server is unreachable: never the message's fault, never parked."""
 
 OUTCOMES = Counter(
     "kamu_consumer_messages_total", "Messages handled by outcome", ["group", "outcome"]
@@ -37,6 +51,31 @@ class Outcome(enum.Enum):
 
 class PoisonMessage(Exception):
     """The message can never be handled as it is (no envelope, invalid data): park at once."""
+
+
+class BatchFailed(Exception):
+    """One message of a batch failed; the batch was rolled back."""
+
+    def __init__(self, message: Message, error: Exception) -> None:
+        super().__init__(f"{message.topic}[{message.partition}]@{message.offset}: {error!r}")
+        self.message = message
+        self.error = error
+
+
+class HandlerFailed(Exception):
+    """The handler raised: the message's fault until proven otherwise, so retried then parked.
+
+    Wrapping keeps a handler's own network errors (an SMTP server refusing) apart from the
+    consumer's infrastructure errors, which restart the consumer instead of parking.
+    """
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
+class _Fallback(Exception):
+    """A batch met something that needs the message-by-message path."""
 
 
 class _AlreadyApplied(Exception):
@@ -114,8 +153,11 @@ class Processor:
         backoff_initial: float = 0.2,
         backoff_max: float = 10.0,
         ledger: Ledger | None = None,
+        prelude: Prelude | None = None,
     ) -> None:
         self.pool = pool
+        self._prelude = prelude
+        self._heartbeat: Callable[[], None] = lambda: None
         self.ledger = ledger or GroupLedger(group)
         self.group = group
         self._decoders = decoders
@@ -134,7 +176,11 @@ class Processor:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
             wait=wait_exponential_jitter(multiplier=self._backoff_initial, max=self._backoff_max),
-            retry=retry_if_exception(lambda e: not isinstance(e, PoisonMessage)),
+            # Exceptions only: cancellation (a watchdog, Ctrl-C) must end the retries at once.
+            retry=retry_if_exception(
+                lambda e: isinstance(e, Exception) and not isinstance(e, PoisonMessage)
+            ),
+            before_sleep=lambda _state: self._heartbeat(),
             reraise=True,
         )
         async for attempt in retrying:
@@ -143,11 +189,88 @@ class Processor:
         OUTCOMES.labels(self.group, outcome.value).inc()
         return outcome
 
+    async def try_batch(self, messages: Sequence[Message]) -> list[Outcome] | None:
+        """The happy path for handlers that never append events: all messages in one transaction.
+
+        Same checks as :meth:`process` (subject lock, parked, ledger), but on anything unusual
+        (a parked subject, a poison message, a handler error) the whole batch rolls back and
+        ``None`` tells the caller to go message by message, with retries and parking.
+        Infrastructure errors are raised, as in :meth:`process`.
+        """
+        outcomes: list[Outcome] = []
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                for message in messages:
+                    outcomes.append(await self._apply_in(conn, message))
+        except _Fallback:
+            return None
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception:
+            return None
+        for outcome in outcomes:
+            OUTCOMES.labels(self.group, outcome.value).inc()
+        return outcomes
+
+    async def _apply_in(self, conn: Connection, message: Message) -> Outcome:
+        envelope, event = decode(message, self._decoders)
+        if event is None:
+            return Outcome.UNKNOWN_TYPE
+        await self._begin(conn, envelope.subject)
+        if await has_parked(conn, self.group, envelope.subject):
+            raise _Fallback
+        if await self.ledger.seen(conn, envelope.source, envelope.id):
+            return Outcome.DUPLICATE
+        await self._call_handler(conn, Delivery(envelope=envelope, event=event, message=message))
+        if not await self.ledger.record(conn, envelope.source, envelope.id):
+            raise _Fallback
+        return Outcome.APPLIED
+
+    async def apply_batch(self, messages: Sequence[Message]) -> int:
+        """Apply many messages in one transaction, without retries, parking or subject locks.
+
+        For a writer that is alone on its target (a rebuild filling a fresh schema): an error
+        rolls the whole batch back and is raised with the message's position. Returns how many
+        were applied (unknown types and events already in the ledger are skipped).
+        """
+        applied = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            for message in messages:
+                try:
+                    envelope, event = decode(message, self._decoders)
+                    if event is None or await self.ledger.seen(conn, envelope.source, envelope.id):
+                        continue
+                    await self._handler(
+                        conn, Delivery(envelope=envelope, event=event, message=message)
+                    )
+                    await self.ledger.record(conn, envelope.source, envelope.id)
+                except Exception as exc:
+                    raise BatchFailed(message, exc) from exc
+                applied += 1
+        return applied
+
+    def on_progress(self, heartbeat: Callable[[], None]) -> None:
+        """Called before each retry, so a watchdog sees slow retries as progress, not a stall."""
+        self._heartbeat = heartbeat
+
+    async def _begin(self, conn: Connection, subject: str) -> None:
+        if self._prelude is not None:
+            await self._prelude(conn)
+        await lock_subject(conn, self.group, subject)
+
+    async def _call_handler(self, conn: Connection, delivery: Delivery) -> None:
+        try:
+            await self._handler(conn, delivery)
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            raise  # our own connection broke: infrastructure, not the message
+        except Exception as exc:
+            raise HandlerFailed(exc) from exc
+
     async def _apply(self, delivery: Delivery, ignore_parked: bool) -> Outcome:
         envelope = delivery.envelope
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                await lock_subject(conn, self.group, envelope.subject)
+                await self._begin(conn, envelope.subject)
                 if not ignore_parked and await has_parked(conn, self.group, envelope.subject):
                     return Outcome.BEHIND_PARKED
                 if await self.ledger.seen(conn, envelope.source, envelope.id):
@@ -157,7 +280,7 @@ class Processor:
                     causation_id=str(envelope.id),
                     event_type=envelope.type,
                 ):
-                    await self._handler(conn, delivery)
+                    await self._call_handler(conn, delivery)
                 if not await self.ledger.record(conn, envelope.source, envelope.id):
                     raise _AlreadyApplied
         except _AlreadyApplied:

@@ -12,16 +12,21 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
 from kamu_shared.aio import sleep_unless
 from kamu_shared.consumer.messages import Message
 from kamu_shared.consumer.parking import DeadLetters
-from kamu_shared.consumer.processing import Outcome, PoisonMessage, Processor, decode
+from kamu_shared.consumer.processing import (
+    INFRASTRUCTURE_ERRORS,
+    HandlerFailed,
+    Outcome,
+    PoisonMessage,
+    Processor,
+    decode,
+)
 from kamu_shared.kafka.producer import event_producer
 from kamu_shared.kafka.topics import dead_letter_topic, ensure_topics
 
@@ -33,13 +38,6 @@ RESTARTS = Counter(
 )
 LAST_POLL = Gauge("kamu_consumer_last_poll_timestamp", "When the consumer last polled", ["group"])
 
-INFRASTRUCTURE_ERRORS = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    KafkaError,
-)
 log = structlog.get_logger("kamu.consumer")
 
 
@@ -61,6 +59,7 @@ class EventConsumer:
         max_poll_records: int = 200,
         restart_backoff: float = 1.0,
         partitions: int = 3,
+        batched: bool = False,
     ) -> None:
         self.processor = processor
         self.group = processor.group
@@ -71,11 +70,13 @@ class EventConsumer:
         self._max_poll_records = max_poll_records
         self._restart_backoff = restart_backoff
         self._partitions = partitions
+        self._batched = batched  # one transaction per fetched batch when nothing goes wrong
         self.dead_letters = DeadLetters(processor.pool, self.group)
         self.stalled = False
         self.running = False
         self._last_poll = time.monotonic()
         self._unassigned_since: float | None = None
+        processor.on_progress(self._touch)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop``; replace the aiokafka consumer whenever it stalls or fails."""
@@ -153,9 +154,11 @@ class EventConsumer:
             if not self._stall_reason(consumer):
                 self._set_stalled(False)
             for tp, records in batch.items():
-                for record in records:
-                    message = Message.from_record(record)
-                    await self._handle(message, producer)
+                messages = [Message.from_record(r) for r in records]
+                if not self._batched or await self.processor.try_batch(messages) is None:
+                    for message in messages:
+                        self._touch()
+                        await self._handle(message, producer)
                 await consumer.commit({tp: records[-1].offset + 1})
 
     async def _handle(self, message: Message, producer: AIOKafkaProducer) -> None:
@@ -167,7 +170,8 @@ class EventConsumer:
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as exc:
-            await self._park(producer, message, repr(exc), attempts=self.processor.attempts)
+            cause = exc.error if isinstance(exc, HandlerFailed) else exc
+            await self._park(producer, message, repr(cause), attempts=self.processor.attempts)
             return
         if outcome is Outcome.BEHIND_PARKED:
             await self._park(
@@ -192,6 +196,10 @@ class EventConsumer:
             event_id=event_id,
             event_type=event_type,
         )
+
+    def _touch(self) -> None:
+        """Work is progressing (a message started, a retry is due): not a stall."""
+        self._last_poll = time.monotonic()
 
     def _stall_reason(self, consumer: AIOKafkaConsumer) -> str | None:
         now = time.monotonic()

@@ -11,13 +11,11 @@
 """
 
 import asyncio
-import time
 from collections.abc import Callable
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
 from kamu_shared.aio import sleep_unless
@@ -27,9 +25,7 @@ from kamu_shared.store.records import Checkpoint, RecordedEvent
 
 PUBLISHED = Counter("kamu_relay_published_total", "Events published by the relay", ["topic"])
 LEADER = Gauge("kamu_relay_leader", "1 while this process is the active relay", ["topic"])
-LAG = Gauge(
-    "kamu_relay_lag_seconds", "Age of the oldest event published in the last batch", ["topic"]
-)
+LAG = Gauge("kamu_relay_lag_seconds", "Age of the oldest event not yet published", ["topic"])
 
 log = structlog.get_logger("kamu.relay")
 
@@ -61,10 +57,23 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
         self.is_leader = False
+        self.failures = 0
+        self.last_error: str | None = None  # cleared by the next round that works
 
     async def run(self, stop: asyncio.Event) -> None:
         """Wait for leadership, then publish until ``stop`` is set."""
-        lock_conn = await asyncpg.connect(self._dsn)
+        # Keepalives and a command timeout: a leader whose host vanished must lose its lock (and
+        # notice) in seconds, not after the kernel's two-hour TCP default.
+        lock_conn = await asyncpg.connect(
+            self._dsn,
+            command_timeout=10,
+            server_settings={
+                "application_name": "kamu-relay",
+                "tcp_keepalives_idle": "10",
+                "tcp_keepalives_interval": "5",
+                "tcp_keepalives_count": "3",
+            },
+        )
         try:
             if not await self._become_leader(lock_conn, stop):
                 return
@@ -89,7 +98,9 @@ class OutboxRelay:
             try:
                 await self.run(stop)
                 delay = backoff
-            except (OSError, asyncpg.PostgresError, KafkaError) as exc:
+            except Exception as exc:
+                self.failures += 1
+                self.last_error = repr(exc)
                 log.warning("relay-failed", topic=self.topic, error=repr(exc), retry_in=delay)
                 await sleep_unless(stop, delay)
                 delay = min(delay * 2, max_backoff)
@@ -97,9 +108,11 @@ class OutboxRelay:
     async def _become_leader(self, lock_conn: asyncpg.Connection, stop: asyncio.Event) -> bool:
         key = f"kamu-relay:{self._name}"
         while not stop.is_set():
-            if await lock_conn.fetchval(
+            leading = await lock_conn.fetchval(
                 "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key
-            ):
+            )
+            self.last_error = None  # standing by works too
+            if leading:
                 self.is_leader = True
                 LEADER.labels(self.topic).set(1)
                 log.info("relay-leader", topic=self.topic, relay=self._name)
@@ -114,6 +127,8 @@ class OutboxRelay:
         while not stop.is_set():
             await lock_conn.fetchval("SELECT 1")  # our lock lives as long as this session
             self._wake.clear()
+            await self._observe_lag(checkpoint)
+            self.last_error = None
             batch = await self._store.read_committed(checkpoint, self._batch_size)
             if batch:
                 await self._publish(producer, batch)
@@ -147,7 +162,18 @@ class OutboxRelay:
             sends.append(await producer.send(self.topic, value, key=key, headers=headers))
         await asyncio.gather(*sends)
         PUBLISHED.labels(self.topic).inc(len(batch))
-        LAG.labels(self.topic).set(max(0.0, time.time() - batch[0].recorded_at.timestamp()))
+
+    async def _observe_lag(self, checkpoint: Checkpoint) -> None:
+        """Age of the oldest unpublished event, visible or not: a relay held back by a long
+        transaction elsewhere shows as growing lag rather than as silence."""
+        age = await self._pool.fetchval(
+            """SELECT extract(epoch FROM clock_timestamp() - recorded_at) FROM kamu_events
+               WHERE (transaction_id, position) > ($1::text::xid8, $2)
+               ORDER BY transaction_id, position LIMIT 1""",
+            str(checkpoint.transaction_id),
+            checkpoint.position,
+        )
+        LAG.labels(self.topic).set(float(age or 0.0))
 
     async def _load_checkpoint(self) -> Checkpoint:
         row = await self._pool.fetchrow(
@@ -161,9 +187,10 @@ class OutboxRelay:
 
     async def _save_checkpoint(self, checkpoint: Checkpoint) -> None:
         await self._pool.execute(
+            # Only forwards: a deposed leader finishing late must not move it back.
             """UPDATE kamu_outbox_checkpoints
                SET transaction_id = $2::text::xid8, position = $3, updated_at = now()
-               WHERE name = $1""",
+               WHERE name = $1 AND (transaction_id, position) < ($2::text::xid8, $3)""",
             self._name,
             str(checkpoint.transaction_id),
             checkpoint.position,

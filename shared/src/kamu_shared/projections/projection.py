@@ -11,7 +11,7 @@ event, so one code path and one kind of checkpoint serve live updates and rebuil
 
 import uuid
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -97,18 +97,27 @@ async def ensure_live_schema(pool: asyncpg.Pool, projection: Projection) -> None
 
 
 def projection_processor(
-    pool: asyncpg.Pool, projection: Projection, schema: str, group: str, *, live: bool
+    pool: asyncpg.Pool,
+    projection: Projection,
+    schema: str,
+    group: str,
+    *,
+    live: bool,
+    **options: Any,
 ) -> Processor:
     """A processor applying events to ``schema``; the live one yields to a rebuild's swap."""
 
     async def handle(conn: Connection, delivery: Delivery) -> None:
-        if live:
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock_shared(hashtext($1), hashtext($2))",
-                SWAP_LOCK_SPACE,
-                projection.name,
-            )
         await projection.apply(conn, schema, delivery)
+
+    async def yield_to_swap(conn: Connection) -> None:
+        # First in the transaction, before any read of the schema: a live transaction that read
+        # the old copy and then waited for the swap would hold a lock the swap's DROP needs.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock_shared(hashtext($1), hashtext($2))",
+            SWAP_LOCK_SPACE,
+            projection.name,
+        )
 
     return Processor(
         pool=pool,
@@ -116,21 +125,36 @@ def projection_processor(
         decoders=projection.decoders,
         handler=handle,
         ledger=SchemaLedger(schema),
+        prelude=yield_to_swap if live else None,
+        **options,
     )
 
 
 def live_consumer(
-    pool: asyncpg.Pool, bootstrap: str, projection: Projection, *, stall_timeout: float = 30.0
+    pool: asyncpg.Pool,
+    bootstrap: str,
+    projection: Projection,
+    *,
+    stall_timeout: float = 30.0,
+    partitions: int = 3,
+    **processor_options: Any,
 ) -> EventConsumer:
     """The consumer that keeps the live copy up to date (one per replica, one group)."""
     processor = projection_processor(
-        pool, projection, live_schema(projection), live_group(projection), live=True
+        pool,
+        projection,
+        live_schema(projection),
+        live_group(projection),
+        live=True,
+        **processor_options,
     )
     return EventConsumer(
         processor=processor,
         bootstrap=bootstrap,
         topics=projection.topics,
         stall_timeout=stall_timeout,
+        partitions=partitions,
+        batched=True,  # projections never append events, so a batch can share a transaction
     )
 
 

@@ -1,7 +1,8 @@
 """Rebuilding a read model from scratch, beside the live one, then swapping it in.
 
 1. Create an empty copy in a new schema and replay every partition of the projection's topics
-   from the beginning up to their current ends, showing progress.
+   from the beginning up to their current ends, one transaction per fetched batch (the copy has
+   no other writer), showing progress.
 2. Take the swap lock (live updates pause: each takes the lock shared), catch the copy up to the
    topics' new ends, which covers everything the live copy could have applied, then rename
    schemas in one transaction: the old live copy is kept as ``rm_<name>__old_<time>`` or dropped.
@@ -19,12 +20,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from kamu_shared.consumer.messages import Message
-from kamu_shared.consumer.processing import Processor
+from kamu_shared.consumer.processing import BatchFailed, Processor
 from kamu_shared.db.pool import Connection
 from kamu_shared.projections.projection import (
     SWAP_LOCK_SPACE,
     Projection,
     create_schema,
+    live_group,
     live_schema,
     projection_processor,
 )
@@ -83,8 +85,19 @@ async def rebuild(
         pool, projection, schema, f"projection.{projection.name}.rebuild.{stamp}", live=False
     )
     started = time.monotonic()
+    # Messages an operator discarded from the live copy's dead letters stay out of the copy too.
+    skip = {
+        (r["topic"], r["partition"], r["offset"])
+        for r in await pool.fetch(
+            'SELECT topic, partition, "offset" FROM kamu_parked_messages '
+            "WHERE consumer_group = $1 AND status = 'discarded'",
+            live_group(projection),
+        )
+    }
     try:
-        positions, done = await _replay(bootstrap, projection, processor, {}, progress, started)
+        positions, done = await _replay(
+            bootstrap, projection, processor, {}, progress, started, skip
+        )
         async with pool.acquire() as lock:
             await lock.execute(
                 "SELECT pg_advisory_lock(hashtext($1), hashtext($2))",
@@ -92,7 +105,9 @@ async def rebuild(
                 projection.name,
             )
             try:
-                _, more = await _replay(bootstrap, projection, processor, positions, None, started)
+                _, more = await _replay(
+                    bootstrap, projection, processor, positions, None, started, skip
+                )
                 replaced = await _swap(lock, projection, schema, stamp, keep_old)
             finally:
                 await lock.execute(
@@ -135,6 +150,7 @@ async def _replay(
     start: Positions,
     progress: Progress | None,
     started: float,
+    skip: set[tuple[str, int, int]],
 ) -> tuple[Positions, int]:
     """Apply every message from ``start`` (or the beginning) to the topics' current ends."""
     partitions = await _partitions(bootstrap, list(projection.topics))
@@ -153,18 +169,18 @@ async def _replay(
         shown = 0.0
         for tp in partitions:
             while await consumer.position(tp) < ends[tp]:
-                batch = await consumer.getmany(tp, timeout_ms=1000)
-                for record in batch.get(tp, []):
-                    if record.offset >= ends[tp]:
-                        break
-                    message = Message.from_record(record)
+                batch = await consumer.getmany(tp, timeout_ms=1000, max_records=1000)
+                records = [
+                    r
+                    for r in batch.get(tp, [])
+                    if r.offset < ends[tp] and (r.topic, r.partition, r.offset) not in skip
+                ]
+                if records:
                     try:
-                        await processor.process(message, ignore_parked=True)
-                    except Exception as exc:
-                        raise RebuildFailed(
-                            f"{tp.topic}[{tp.partition}]@{record.offset}: {exc!r}"
-                        ) from exc
-                    done += 1
+                        await processor.apply_batch([Message.from_record(r) for r in records])
+                    except BatchFailed as exc:
+                        raise RebuildFailed(str(exc)) from exc
+                    done += len(records)
                 if progress and time.monotonic() - shown > 0.5:
                     shown = time.monotonic()
                     progress(RebuildProgress(done, total, time.monotonic() - started))

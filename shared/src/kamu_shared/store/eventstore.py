@@ -9,7 +9,6 @@ transaction that commits late (see :meth:`EventStore.read_committed`).
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
 
@@ -24,14 +23,25 @@ _COLUMNS = (
     "event_id, event_type, data, metadata, occurred_at, recorded_at"
 )
 
-_INSERT = f"""
-INSERT INTO kamu_events
-    (stream_id, stream_type, version, event_id, event_type, data, metadata, occurred_at)
-SELECT * FROM unnest(
-    $1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[],
-    $8::timestamptz[])
-RETURNING {_COLUMNS}
+# One round trip: checks, stream locks and writes run in kamu_append (migration 0003).
+_APPEND = f"""
+SELECT {_COLUMNS} FROM kamu_append(
+    $1::text[], $2::text[], $3::int[], $4::int[], $5::uuid[], $6::text[], $7::jsonb[],
+    $8::jsonb[], $9::timestamptz[])
 """  # noqa: S608 - a constant column list; every value is a parameter
+
+
+def _append_error(exc: asyncpg.PostgresError) -> Exception:
+    """The store's own errors for the codes ``kamu_append`` raises; anything else as it is."""
+    code = getattr(exc, "sqlstate", None)
+    if code == "KA001":
+        detail = json.loads(getattr(exc, "detail", None) or "{}")
+        return ConcurrencyError(detail["stream_id"], detail["expected"], detail["actual"])
+    if code == "KA002":
+        return AppendOrderError(str(exc))
+    if isinstance(exc, asyncpg.UniqueViolationError):  # a safety net: the locks prevent it
+        return ConcurrencyError(str(getattr(exc, "detail", "")), None, -1)
+    return exc
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
@@ -83,59 +93,26 @@ class EventStore:
     ) -> list[RecordedEvent]:
         if not conn.is_in_transaction():
             raise AppendOrderError("append needs a transaction")
-        if await conn.fetchval("SELECT pg_current_xact_id_if_assigned()") is not None:
-            raise AppendOrderError("append must be the first write of its transaction")
-        streams = sorted({a.stream_id for a in appends})
-        if len(streams) != len(appends):
+        if len({a.stream_id for a in appends}) != len(appends):
             raise ValueError("each stream may appear once per append")
-        # Sorted to avoid deadlocks between appends touching the same streams.
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) s",
-            streams,
-        )
-        current: dict[str, int] = {
-            row["stream_id"]: row["version"]
-            for row in await conn.fetch(
-                "SELECT stream_id, version FROM kamu_streams WHERE stream_id = ANY($1::text[])",
-                streams,
-            )
-        }
-        rows: list[list[Any]] = [[] for _ in range(8)]
         meta = metadata.to_json()
-        for append in appends:
-            actual = current.get(append.stream_id, 0)
-            if append.expected_version is not None and append.expected_version != actual:
-                raise ConcurrencyError(append.stream_id, append.expected_version, actual)
-            for offset, event in enumerate(append.events, start=1):
-                for column, value in zip(
-                    rows,
-                    (
-                        append.stream_id,
-                        append.stream_type,
-                        actual + offset,
-                        event.event_id,
-                        event.event_type,
-                        event.data,
-                        {**meta, "dataschema": event.dataschema} if event.dataschema else meta,
-                        event.occurred_at,
-                    ),
-                    strict=True,
-                ):
-                    column.append(value)
-        await conn.executemany(
-            """INSERT INTO kamu_streams (stream_id, stream_type, version) VALUES ($1, $2, $3)
-               ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version""",
-            [
-                (a.stream_id, a.stream_type, current.get(a.stream_id, 0) + len(a.events))
-                for a in appends
-                if a.events
-            ],
-        )
-        if not rows[0]:
-            return []
-        recorded = [_record(r) for r in await conn.fetch(_INSERT, *rows)]
-        await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-        return recorded
+        events = [e for a in appends for e in a.events]
+        try:
+            rows = await conn.fetch(
+                _APPEND,
+                [a.stream_id for a in appends],
+                [a.stream_type for a in appends],
+                [a.expected_version for a in appends],
+                [len(a.events) for a in appends],
+                [e.event_id for e in events],
+                [e.event_type for e in events],
+                [e.data for e in events],
+                [{**meta, "dataschema": e.dataschema} if e.dataschema else meta for e in events],
+                [e.occurred_at for e in events],
+            )
+        except asyncpg.PostgresError as exc:
+            raise _append_error(exc) from exc
+        return sorted((_record(r) for r in rows), key=lambda e: e.position)
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         """A stream's events in version order (empty if the stream does not exist)."""

@@ -21,6 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kamu_shared.store.errors import ConcurrencyError
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "/problems/"
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
@@ -209,6 +211,16 @@ async def _problem(_request: Request, exc: Exception) -> Response:
     return exc.to_response()
 
 
+async def _concurrency(request: Request, exc: Exception) -> Response:
+    """A stale expected version: 412 when the caller sent If-Match, else 409; never merged."""
+    assert isinstance(exc, ConcurrencyError)
+    extra = {"current_version": exc.actual}
+    detail = "the resource changed since it was read; read it again and retry"
+    if request.headers.get("if-match"):
+        return PreconditionFailed(detail, extra=extra).to_response()
+    return Conflict(detail, slug="concurrent-modification", extra=extra).to_response()
+
+
 async def _validation(_request: Request, exc: Exception) -> Response:
     """422 listing each field's location and message; never the input (it may be a secret)."""
     assert isinstance(exc, RequestValidationError)
@@ -291,6 +303,7 @@ class UnhandledErrorMiddleware:
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer every error of ``app`` with problem+json; call before adding other middleware."""
     app.add_exception_handler(ProblemError, _problem)
+    app.add_exception_handler(ConcurrencyError, _concurrency)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
