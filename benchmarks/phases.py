@@ -212,9 +212,10 @@ async def consume_phase(
         ours_rounds=tuple(elapsed[ours.name]),
         baseline_name=baseline.name,
         baseline_rounds=tuple(elapsed[baseline.name]),
-        note="the relay's topic read from the beginning with manual assignment; ours: one "
-        "transaction per event (subject lock, parked and duplicate checks, handler INSERT ... "
-        "ON CONFLICT, processed record), sequential; raw: reads only, no database.",
+        note="the relay's topic read from the beginning with manual assignment; ours: a "
+        "projection's batched consumer, one transaction per polled batch of up to 200 (per "
+        "message: subject lock, parked and duplicate checks, handler INSERT ... ON CONFLICT, "
+        "ledger record); raw: reads only, no database.",
     )
 
 
@@ -241,6 +242,7 @@ async def rebuild_phase(scratch: Scratch, servers: Servers, published: Published
         baseline_name=baseline.name,
         baseline_rounds=tuple(elapsed[baseline.name]),
         note="rebuild(pool, bootstrap, projection) of the same read model from every message "
-        "on the relay's topic: new schema, replay (one transaction per event, parked check "
-        "skipped), swap; one run each, not interleaved; raw: reads the same messages only.",
+        "on the relay's topic: new schema, replay (one transaction per fetched batch of up to "
+        "1,000, parked check skipped), swap; one run each, not interleaved; raw: reads the "
+        "same messages only.",
     )

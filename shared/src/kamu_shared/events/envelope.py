@@ -22,6 +22,7 @@ from kamu_shared.events.errors import EnvelopeError
 
 __all__ = [
     "CONTENT_TYPE",
+    "REQUIRED_HEADERS",
     "SPEC_VERSION",
     "Envelope",
     "EnvelopeError",
@@ -45,7 +46,7 @@ _OPTIONAL_HEADERS = {
     "actor": "ce_actor",
     "traceparent": "traceparent",
 }
-_REQUIRED_HEADERS = (
+REQUIRED_HEADERS = (
     "ce_specversion",
     "ce_id",
     "ce_source",
@@ -54,7 +55,7 @@ _REQUIRED_HEADERS = (
     "ce_time",
     "ce_sequence",
 )
-_KNOWN_HEADERS = {*_REQUIRED_HEADERS, *_OPTIONAL_HEADERS.values(), "content-type"}
+_KNOWN_HEADERS = {*REQUIRED_HEADERS, *_OPTIONAL_HEADERS.values(), "content-type"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Envelope:
     ) -> "Envelope":
         """Read a Kafka record; raises EnvelopeError naming the missing or malformed part."""
         found = _read_headers(headers)
-        missing = [name for name in _REQUIRED_HEADERS if name not in found]
+        missing = [name for name in REQUIRED_HEADERS if name not in found]
         if missing:
             _fail(
                 f"record has no {', '.join(missing)} header(s): it is not a Kamu CloudEvent in "

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from kamu_shared.events.base import DomainEvent, personal_fields
-from kamu_shared.events.envelope import CONTENT_TYPE, SPEC_VERSION
+from kamu_shared.events.envelope import CONTENT_TYPE, REQUIRED_HEADERS, SPEC_VERSION
 from kamu_shared.events.registry import EventRegistry
 from kamu_shared.events.serialization import JsonObject
 
@@ -213,15 +213,7 @@ def _headers_schema(ce_type: str, source: str, dataschema: str) -> JsonObject:
             "traceparent": text("W3C Trace Context of the producing span."),
             "content-type": text("Media type of the value.", const=CONTENT_TYPE),
         },
-        "required": [
-            "ce_specversion",
-            "ce_id",
-            "ce_source",
-            "ce_type",
-            "ce_subject",
-            "ce_time",
-            "ce_sequence",
-        ],
+        "required": list(REQUIRED_HEADERS),
     }
 
 
