@@ -9,6 +9,7 @@ unique databases and topic names, so they never share state with each other eith
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -23,8 +24,15 @@ DatabaseFactory = Callable[[str], Awaitable[str]]
 
 
 def _say(config: pytest.Config, line: str) -> None:
+    """Straight to the terminal, past output capturing: the run's log shows what was started."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    if capture is None:
+        reporter.write_line(line)
+        return
+    with capture.global_and_fixture_disabled():
         reporter.write_line(line)
 
 
@@ -33,9 +41,15 @@ def kamu_infra(request: pytest.FixtureRequest) -> Iterator[Infrastructure]:
     """Kafka and PostgreSQL for this test session, started once and stopped at the end."""
     state_dir = Path(tempfile.mkdtemp(prefix="kamu-test-"))
     _say(request.config, f"\nkamu: providing Kafka and PostgreSQL for this run (state {state_dir})")
+    started = time.monotonic()
     infra = start_infrastructure(state_dir)
     for line in infra.describe():
         _say(request.config, f"kamu:   {line}")
+    _say(
+        request.config,
+        f"kamu: ready in {time.monotonic() - started:.1f}s "
+        "(a message round-tripped through a new Kafka topic; PostgreSQL answered a query)",
+    )
     try:
         yield infra
     finally:
