@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -11,6 +12,8 @@ from pydantic import BaseModel
 from kamu_shared.db.migrations import apply_migrations
 from kamu_shared.db.pool import create_pool
 from kamu_shared.settings import ServiceSettings
+from kamu_shared.store.eventstore import EventStore
+from kamu_shared.store.records import NO_STREAM, NewEvent, StreamAppend
 from kamu_shared.web.app import create_service_app
 from kamu_shared.web.errors import Conflict, NotFound, ProblemError
 from kamu_shared.web.etag import etag
@@ -200,3 +203,22 @@ async def test_over_http_replays_with_the_header_and_refuses_reuse(idem_pool):
     assert bad.status_code == 400
     assert bad.headers["content-type"] == "application/problem+json"
     assert await effects(idem_pool) == 1
+
+
+async def test_commands_appending_to_the_event_store_are_idempotent(idem_pool):
+    """With the real store: the append is the first write, the key row follows; once only."""
+    store = EventStore(idem_pool)
+
+    async def create_thing(conn) -> CommandResult:
+        event = NewEvent("kamu.example.thing-created.v1", {"n": 1}, datetime.now(UTC))
+        [recorded] = await store.append(
+            [StreamAppend("thing-1", "thing", NO_STREAM, [event])], conn=conn
+        )
+        return CommandResult(201, {"id": "thing-1"}, {"ETag": etag(recorded.version)})
+
+    results = await asyncio.gather(*(run(idem_pool, create_thing, key="k-thing") for _ in range(3)))
+    retried = await run(idem_pool, create_thing, key="k-thing")
+
+    assert {(r.status, r.body["id"]) for r in [*results, retried]} == {(201, "thing-1")}
+    assert retried.replayed
+    assert len(await store.read_stream("thing-1")) == 1
