@@ -1,11 +1,20 @@
 """Settings of the pairing service (environment variables with the ``KAMU_`` prefix)."""
 
+from pydantic import Field
+
 from kamu_shared.settings import ServiceSettings
 
 
 class PairingSettings(ServiceSettings):
-    """The pairing service's settings; its time policies join here as the domain arrives."""
+    """The pairing service's settings, its programme policies among them."""
 
     service_name: str = "pairing"
     http_port: int = 8001
     database_url: str = "postgresql://postgres@127.0.0.1:5432/kamu_pairing"
+    default_cadence_weeks: int = Field(default=2, ge=1, le=12)
+    default_meeting_minutes: int = Field(default=60, ge=15, le=240)
+    training_required: bool = Field(default=True, description="Training before a first pairing.")
+    near_limit_ratio: float = Field(
+        default=0.8, gt=0, le=1, description="Load share from which a Kamu counts as near limit."
+    )
+    coverage_min_group: int = Field(default=5, ge=1, description="Smaller groups are suppressed.")

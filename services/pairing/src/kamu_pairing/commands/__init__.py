@@ -1,0 +1,1 @@
+"""One module per resource's commands: request models, handlers and routes."""

@@ -1,0 +1,1 @@
+"""The pairing service's read models: current state tables and the queries over them."""
