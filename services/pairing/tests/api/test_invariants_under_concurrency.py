@@ -1,0 +1,117 @@
+"""Every cross-aggregate invariant holds when requests race, against the real database."""
+
+import asyncio
+
+import pytest
+
+
+async def accept_all(service, kamu_of: dict[str, str]) -> list:
+    """Accept every pairing at the same moment, each by its own Kamu."""
+
+    async def accept(pairing_id: str, kamu: str):
+        async with service.as_(kamu) as client:
+            return await client.post(f"/pairings/{pairing_id}/accept")
+
+    return await asyncio.gather(*(accept(p, k) for p, k in kamu_of.items()))
+
+
+@pytest.mark.slow
+async def test_ten_simultaneous_acceptances_for_a_kamu_with_capacity_three_give_three(service):
+    await service.kamu("kim", capacity=3, hours=40)
+    pairings = {}
+    for i in range(10):
+        await service.person(f"c{i}")
+        pairings[await service.request(f"c{i}", "kim")] = "kim"
+
+    answers = await accept_all(service, pairings)
+
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200] * 3 + [409] * 7
+    assert {a.json()["type"] for a in answers if a.status_code == 409} == {
+        "/problems/kamu-at-capacity"
+    }
+    assert (
+        await service.count(
+            "SELECT count(*) FROM pairing_pairings WHERE kamu_id = 'kim' AND status = 'active'"
+        )
+        == 3
+    )
+    assert (
+        await service.count("SELECT active_colleagues FROM pairing_kamus WHERE person_id = 'kim'")
+        == 3
+    )
+    assert (
+        await service.count(
+            "SELECT count(*) FROM kamu_events WHERE event_type = 'kamu.pairing.pairing-created.v1'"
+        )
+        == 3
+    )
+
+
+@pytest.mark.slow
+async def test_simultaneous_acceptances_never_exceed_the_kamus_hours(service):
+    # Every pairing costs 60 min every 2 weeks = 2.17 h a month: two fit in 5 hours, three do not.
+    await service.kamu("kim", capacity=10, hours=5)
+    pairings = {}
+    for i in range(6):
+        await service.person(f"c{i}")
+        pairings[await service.request(f"c{i}", "kim")] = "kim"
+
+    answers = await accept_all(service, pairings)
+
+    assert sorted(a.status_code for a in answers) == [200] * 2 + [409] * 4
+    assert await service.count("SELECT count(*) FROM pairing_pairings WHERE status = 'active'") == 2
+    used = await service.pool.fetchval(
+        "SELECT hours_used FROM pairing_kamus WHERE person_id = 'kim'"
+    )
+    assert used == pytest.approx(2 * 60 / 60 * 52 / 12 / 2)
+
+
+@pytest.mark.slow
+async def test_a_colleague_gets_at_most_one_kamu_when_several_accept_at_once(service):
+    await service.person("cole")
+    pairings = {}
+    for i in range(5):
+        await service.kamu(f"k{i}")
+        pairings[await service.request("cole", f"k{i}")] = f"k{i}"
+
+    answers = await accept_all(service, pairings)
+
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 4
+    assert {a.json()["type"] for a in answers if a.status_code == 409} == {
+        "/problems/already-paired"
+    }
+    assert (
+        await service.count(
+            "SELECT count(*) FROM pairing_pairings "
+            "WHERE colleague_id = 'cole' AND status = 'active'"
+        )
+        == 1
+    )
+    # The refused acceptances left no trace: one pairing-created, one Kamu with a colleague.
+    assert (
+        await service.count(
+            "SELECT count(*) FROM kamu_events WHERE event_type = 'kamu.pairing.pairing-created.v1'"
+        )
+        == 1
+    )
+    assert await service.count("SELECT sum(active_colleagues) FROM pairing_kamus") == 1
+
+
+@pytest.mark.slow
+async def test_the_same_pairing_accepted_twice_at_once_is_accepted_once(service):
+    await service.person("cole")
+    await service.kamu("kim")
+    pairing_id = await service.request("cole", "kim")
+
+    async def accept(role_sub):
+        async with service.as_(*role_sub) as client:
+            return await client.post(f"/pairings/{pairing_id}/accept")
+
+    answers = await asyncio.gather(accept(("kim",)), accept(("ops", "people-ops")))
+
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert (
+        await service.count("SELECT active_colleagues FROM pairing_kamus WHERE person_id = 'kim'")
+        == 1
+    )
