@@ -5,7 +5,7 @@ from pathlib import Path
 from kamu_pairing import __version__
 from kamu_pairing.commands import kamus, pairings, people
 from kamu_pairing.domain.events import registry
-from kamu_pairing.read_models import routes
+from kamu_pairing.read_models import routes, suggestions
 from kamu_shared.runtime import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
@@ -18,5 +18,5 @@ DEFINITION = ServiceDefinition(
     registry=registry,
     migrations=[Path(__file__).parent / "migrations"],
     # Queries first: /kamus/suggestions must match before /kamus/{person_id}.
-    routers=[routes.router, people.router, kamus.router, pairings.router],
+    routers=[suggestions.router, routes.router, people.router, kamus.router, pairings.router],
 )

@@ -63,8 +63,10 @@ Why these weights:
   beats a topic.
 - **Training** (+1): a small preference; when ``training_required`` every candidate has it.
 
-Ties (the same score) are broken by ``person_id``, ascending, so the answer never depends on the
-order the read model returned the candidates in.
+Scores are rounded to ``SCORE_DIGITS`` decimals, so factors that are equal on paper tie exactly
+(``1 - 1/3`` and ``2/3`` differ in their last bit as floats). Ties are then broken by
+``person_id``, ascending, so the answer never depends on the order the read model returned the
+candidates in.
 
 Speed
 -----
@@ -111,6 +113,9 @@ WEIGHTS: Final = Weights()
 
 MAX_LIMIT: Final = 50
 """The most suggestions one call returns."""
+
+SCORE_DIGITS: Final = 6
+"""Scores are rounded to this many decimals, so equal factors give exactly equal scores."""
 
 ACTIVE: Final = "active"
 
@@ -337,7 +342,7 @@ def _score(seeker: Seeker, candidate: Candidate, zones: _TimeZones) -> float:
     score += zones.points(candidate.time_zone)
     if candidate.trained:
         score += w.trained
-    return score
+    return round(score, SCORE_DIGITS)
 
 
 def _hours(value: float) -> str:
