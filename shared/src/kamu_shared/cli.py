@@ -148,12 +148,17 @@ async def _dlq(runtime: Runtime, args: argparse.Namespace) -> int:
 
 async def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
     projections = {p.name: p for p in runtime.definition.projections}
-    if args.projection not in projections:
-        print(
-            f"unknown projection {args.projection!r}; projections: "
-            f"{', '.join(projections) or 'none'}",
-            file=sys.stderr,
+    states = runtime.definition.state_rebuilders
+    if args.projection in states:
+        count = await states[args.projection](
+            runtime.pool,
+            lambda n: print(f"\rrebuilding {args.projection}: {n} events", end="", flush=True),
         )
+        print(f"\nrebuilt {args.projection} from {count} stored events")
+        return 0
+    if args.projection not in projections:
+        names = ", ".join([*projections, *states]) or "none"
+        print(f"unknown read model {args.projection!r}; read models: {names}", file=sys.stderr)
         return 2
 
     def show(progress: RebuildProgress) -> None:
@@ -166,13 +171,13 @@ async def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
         progress=show,
         keep_old=args.keep_old,
     )
+    kept = (
+        f"; previous copy kept as {report.replaced_schema}"
+        if args.keep_old and report.replaced_schema
+        else ""
+    )
     print(
         f"\nrebuilt {args.projection}: {report.events} events in {report.seconds:.1f}s "
-        f"({report.rate:.0f}/s)"
-        + (
-            f"; previous copy kept as {report.replaced_schema}"
-            if args.keep_old and report.replaced_schema
-            else ""
-        )
+        f"({report.rate:.0f}/s){kept}"
     )
     return 0

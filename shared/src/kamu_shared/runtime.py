@@ -6,7 +6,7 @@ starts — pool, migrations, topic, relay, consumers — and stops them in rever
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +43,10 @@ class Reaction:
     handler: Handler
 
 
+StateRebuilder = Callable[[asyncpg.Pool, Callable[[int], None] | None], Awaitable[int]]
+"""Replays the store into state tables; gets a progress callback (events so far)."""
+
+
 @dataclass(frozen=True)
 class ServiceDefinition:
     """Everything that makes one service what it is, in one visible place."""
@@ -56,6 +60,8 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     reactions: Sequence[Reaction] = ()
     projections: Sequence[Projection] = ()
+    # Read models kept in the command's transaction, rebuilt from the service's own store.
+    state_rebuilders: Mapping[str, StateRebuilder] = field(default_factory=dict)
 
 
 @dataclass

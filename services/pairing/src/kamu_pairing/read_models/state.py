@@ -5,7 +5,10 @@ read model like any other, only kept synchronously: commands read them to check 
 rules, and their constraints hold those rules when requests race.
 """
 
+from collections.abc import Callable
 from datetime import datetime
+
+import asyncpg
 
 from kamu_pairing.domain.events import (
     KamuPaused,
@@ -23,6 +26,7 @@ from kamu_pairing.domain.events import (
     PersonLeft,
     PersonRegistered,
     PersonUpdated,
+    registry,
 )
 from kamu_pairing.domain.pairings import monthly_hours
 from kamu_shared.db.pool import Connection
@@ -182,3 +186,33 @@ async def _free_a_place(conn: Connection, pairing_id: str) -> None:
            WHERE p.pairing_id = $1 AND p.status = 'active' AND k.person_id = p.kamu_id""",
         pairing_id,
     )
+
+
+STATE_TABLES = ("pairing_people", "pairing_kamus", "pairing_pairings")
+
+
+async def rebuild_state(pool: asyncpg.Pool, progress: Callable[[int], None] | None = None) -> int:
+    """Drop the state tables' rows and apply every stored event again, in one transaction.
+
+    Writers wait meanwhile (an exclusive lock on the tables, taken before reading events), so
+    every event either is in the replay or applies after it. Returns the number of events.
+    """
+    applied = 0
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"LOCK TABLE {', '.join(STATE_TABLES)} IN EXCLUSIVE MODE")
+        await conn.execute(f"TRUNCATE {', '.join(STATE_TABLES)}")
+        after = 0
+        while rows := await conn.fetch(
+            "SELECT position, stream_id, version, event_type, data, recorded_at FROM kamu_events "
+            "WHERE position > $1 ORDER BY position LIMIT 1000",
+            after,
+        ):
+            for row in rows:
+                event = registry.decode(row["event_type"], row["data"], subject=row["stream_id"])
+                if event is not None:
+                    await apply(conn, event, row["version"], row["recorded_at"])
+                    applied += 1
+            after = rows[-1]["position"]
+            if progress:
+                progress(applied)
+    return applied
