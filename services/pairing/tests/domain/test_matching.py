@@ -306,6 +306,21 @@ def test_ties_are_broken_by_person_id_whatever_the_input_order():
     assert first == second == ids[:10]
 
 
+def test_scores_equal_on_paper_tie_exactly_and_fall_back_to_person_id():
+    # given two Kamus whose free shares are both 7/12, computed from different fractions
+    # (as floats, 1 - 1/2 + 1 - 1/12 and 1 - 1/3 + 1 - 2/8 differ in their last bit)
+    a = kamu("a", capacity=2, active_colleagues=1, hours_per_month=12.0, hours_used=1.0)
+    b = kamu("b", capacity=3, active_colleagues=1, hours_per_month=8.0, hours_used=2.0)
+    # when suggesting, in either order
+    found = suggest(
+        SEEKER, [b, a], pairing_hours=PAIRING_HOURS, training_required=False, now=WINTER
+    )
+    # then their scores are equal and the lower id comes first
+    assert found[0].score == found[1].score
+    assert [s.person_id for s in found] == ["a", "b"]
+    assert ranked(candidates=[a, b]) == ["a", "b"]
+
+
 def test_a_naive_now_and_negative_pairing_hours_are_refused():
     with pytest.raises(ValueError, match="timezone-aware"):
         ranked(now=datetime(2026, 1, 15, 9, 0))  # naive: no tzinfo

@@ -112,6 +112,7 @@ class Weights:
 WEIGHTS: Final = Weights()
 
 MAX_LIMIT: Final = 50
+HOURS_TOLERANCE: Final = 1e-9  # the same as the acceptance rule and the database check
 """The most suggestions one call returns."""
 
 SCORE_DIGITS: Final = 6
@@ -306,7 +307,7 @@ def _eligible(
         or candidate.status != ACTIVE
         or candidate.left
         or candidate.active_colleagues >= candidate.capacity
-        or candidate.hours_used + pairing_hours > candidate.hours_per_month
+        or candidate.hours_used + pairing_hours > candidate.hours_per_month + HOURS_TOLERANCE
         or (training_required and not candidate.trained)
         or person_id == seeker.manager_id
         or candidate.manager_id == seeker.person_id
