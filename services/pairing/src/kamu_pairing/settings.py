@@ -17,4 +17,7 @@ class PairingSettings(ServiceSettings):
     near_limit_ratio: float = Field(
         default=0.8, gt=0, le=1, description="Load share from which a Kamu counts as near limit."
     )
+    suggestions_cache_seconds: float = Field(
+        default=5.0, ge=0, description="Age of the volunteer list suggestions shortlist from."
+    )
     coverage_min_group: int = Field(default=5, ge=1, description="Smaller groups are suppressed.")

@@ -26,3 +26,21 @@ async def test_suggestions_rank_eligible_kamus_and_say_why(service):
     assert {"shared-topics", "different-team", "trained", "close-time-zone"} <= reasons
     assert for_someone_else.status_code == 404
     assert [i["id"] for i in for_cole_by_ops.json()["items"]] == ids[:2]
+
+
+async def test_a_kamu_who_just_filled_up_is_not_suggested_from_the_cached_list(service):
+    await service.person("cole", team="core")
+    await service.person("dan", team="core")
+    await service.kamu("solo", team="web", capacity=1)
+    await service.kamu("spare", team="web", capacity=3)
+    async with service.as_("cole") as cole:
+        before = await cole.get("/kamus/suggestions", params={"for": "cole"})  # fills the cache
+    pairing_id = await service.request("dan", "solo")
+    async with service.as_("solo") as solo:
+        await solo.post(f"/pairings/{pairing_id}/accept")
+
+    async with service.as_("cole") as cole:
+        after = await cole.get("/kamus/suggestions", params={"for": "cole"})
+
+    assert {i["id"] for i in before.json()["items"]} == {"solo", "spare"}
+    assert [i["id"] for i in after.json()["items"]] == ["spare"]

@@ -2,10 +2,14 @@
 
 The database narrows the volunteers to those that could take one more pairing now (active, a
 free place, hours left, trained if required, still here); ``domain.matching`` applies every
-eligibility rule again and ranks them, with reasons.
+eligibility rule again and ranks them, with reasons. The full list is kept per process for
+``KAMU_SUGGESTIONS_CACHE_SECONDS`` (5 s) to shortlist from; the shortlist is then checked and
+ranked again on fresh rows, so the answer never contains a Kamu who is not eligible now.
 """
 
-from typing import Annotated
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -16,9 +20,18 @@ from kamu_pairing.commands.people import PersonId
 from kamu_pairing.domain import matching
 from kamu_pairing.domain.pairings import monthly_hours
 from kamu_shared.auth.deps import CurrentPrincipal
+from kamu_shared.runtime import Runtime
 from kamu_shared.web.errors import NotFound
 
 router = APIRouter(tags=["queries"])
+
+CANDIDATES = """SELECT k.person_id, k.capacity, k.active_colleagues, k.hours_per_month,
+       k.hours_used, k.topics, k.languages, cardinality(k.trainings) > 0 AS trained,
+       k.status, p.team, p.manager_id, p.time_zone, p.display_name
+FROM pairing_kamus k JOIN pairing_people p USING (person_id)
+WHERE k.status = 'active' AND p.left_at IS NULL AND k.active_colleagues < k.capacity
+  AND k.hours_used + $1 <= k.hours_per_month + 1e-9
+  AND (NOT $2 OR cardinality(k.trainings) > 0)"""
 
 
 class ReasonOut(BaseModel):
@@ -38,6 +51,76 @@ class Suggestions(BaseModel):
     items: list[SuggestionOut]
 
 
+@dataclass(frozen=True)
+class CandidatePool:
+    """Everyone who could take a colleague, as of ``loaded_at`` (a per-process copy)."""
+
+    loaded_at: float
+    key: tuple[float, bool]
+    candidates: list[matching.Candidate]
+
+
+_cache: dict[int, CandidatePool] = {}
+
+
+async def candidate_pool(
+    runtime: Runtime, hours: float, training_required: bool, max_age: float
+) -> CandidatePool:
+    """The volunteers a shortlist is drawn from, reloaded when older than ``max_age`` seconds."""
+    cached = _cache.get(id(runtime))
+    key = (hours, training_required)
+    if cached and cached.key == key and time.monotonic() - cached.loaded_at <= max_age:
+        return cached
+    rows = await runtime.pool.fetch(CANDIDATES, hours, training_required)
+    pool = CandidatePool(time.monotonic(), key, [_candidate(r) for r in rows])
+    _cache[id(runtime)] = pool
+    return pool
+
+
+def _candidate(r: Any) -> matching.Candidate:
+    return matching.Candidate(
+        person_id=r["person_id"],
+        team=r["team"],
+        manager_id=r["manager_id"],
+        time_zone=r["time_zone"],
+        languages=frozenset(r["languages"]),
+        topics=frozenset(r["topics"]),
+        capacity=r["capacity"],
+        active_colleagues=r["active_colleagues"],
+        hours_per_month=r["hours_per_month"],
+        hours_used=r["hours_used"],
+        trained=r["trained"],
+        status=r["status"],
+        left=False,
+    )
+
+
+async def _seeker(runtime: Runtime, person_id: str, topics: list[str] | None) -> matching.Seeker:
+    async with runtime.pool.acquire() as conn:
+        me = await conn.fetchrow(
+            """SELECT p.team, p.manager_id, p.time_zone, p.left_at, k.languages
+               FROM pairing_people p LEFT JOIN pairing_kamus k USING (person_id)
+               WHERE p.person_id = $1""",
+            person_id,
+        )
+        if me is None or me["left_at"] is not None:
+            raise NotFound(f"person {person_id} not found")
+        excluded = await conn.fetch(
+            "SELECT kamu_id FROM pairing_pairings WHERE colleague_id = $1 "
+            "AND status IN ('requested', 'active', 'ended')",
+            person_id,
+        )
+    return matching.Seeker(
+        person_id=person_id,
+        team=me["team"],
+        manager_id=me["manager_id"],
+        time_zone=me["time_zone"],
+        languages=frozenset(me["languages"] or ()),
+        topics=frozenset(topics or ()),
+        excluded=frozenset(r["kamu_id"] for r in excluded),
+    )
+
+
 @router.get("/kamus/suggestions", response_model=Suggestions)
 async def suggestions(
     principal: CurrentPrincipal,
@@ -51,69 +134,45 @@ async def suggestions(
     require_self_or(principal, for_, *ADMINISTERS)
     settings = settings_of(runtime)
     hours = monthly_hours(settings.default_cadence_weeks, settings.default_meeting_minutes)
-    async with runtime.pool.acquire() as conn:
-        me = await conn.fetchrow(
-            """SELECT p.*, k.languages AS my_languages FROM pairing_people p
-               LEFT JOIN pairing_kamus k USING (person_id) WHERE p.person_id = $1""",
-            for_,
-        )
-        if me is None or me["left_at"] is not None:
-            raise NotFound(f"person {for_} not found")
-        excluded = {
-            r["kamu_id"]
-            for r in await conn.fetch(
-                "SELECT kamu_id FROM pairing_pairings WHERE colleague_id = $1 "
-                "AND status IN ('requested', 'active', 'ended')",
-                for_,
-            )
-        }
-        rows = await conn.fetch(
-            """SELECT k.person_id, k.capacity, k.active_colleagues, k.hours_per_month,
-                      k.hours_used, k.topics, k.languages, cardinality(k.trainings) > 0 AS trained,
-                      k.status, p.team, p.manager_id, p.time_zone, p.display_name
-               FROM pairing_kamus k JOIN pairing_people p USING (person_id)
-               WHERE k.status = 'active' AND p.left_at IS NULL
-                 AND k.active_colleagues < k.capacity
-                 AND k.hours_used + $1 <= k.hours_per_month + 1e-9
-                 AND (NOT $2 OR cardinality(k.trainings) > 0)""",
-            hours,
-            settings.training_required,
-        )
-    seeker = matching.Seeker(
-        person_id=for_,
-        team=me["team"],
-        manager_id=me["manager_id"],
-        time_zone=me["time_zone"],
-        languages=frozenset(me["my_languages"] or ()),
-        topics=frozenset(topics or ()),
-        excluded=frozenset(excluded),
+    required = settings.training_required
+    seeker = await _seeker(runtime, for_, topics)
+    pool = await candidate_pool(
+        runtime, hours, settings.training_required, settings.suggestions_cache_seconds
     )
-    names = {r["person_id"]: (r["display_name"], r["team"]) for r in rows}
-    candidates = [
-        matching.Candidate(
-            person_id=r["person_id"],
-            team=r["team"],
-            manager_id=r["manager_id"],
-            time_zone=r["time_zone"],
-            languages=frozenset(r["languages"]),
-            topics=frozenset(r["topics"]),
-            capacity=r["capacity"],
-            active_colleagues=r["active_colleagues"],
-            hours_per_month=r["hours_per_month"],
-            hours_used=r["hours_used"],
-            trained=r["trained"],
-            status=r["status"],
-            left=False,
-        )
-        for r in rows
-    ]
+    wide = min(matching.MAX_LIMIT, 3 * limit)
+    shortlist = matching.suggest(
+        seeker, pool.candidates, limit=wide, pairing_hours=hours, training_required=required
+    )
+    fresh = await runtime.pool.fetch(
+        CANDIDATES + " AND k.person_id = ANY($3::text[])",
+        hours,
+        settings.training_required,
+        [s.person_id for s in shortlist],
+    )
     ranked = matching.suggest(
         seeker,
-        candidates,
+        [_candidate(r) for r in fresh],
         limit=limit,
         pairing_hours=hours,
-        training_required=settings.training_required,
+        training_required=required,
     )
+    if len(ranked) < limit and len(shortlist) == wide:
+        # Too many shortlisted Kamus changed since the copy was taken: rank everyone afresh.
+        everyone = await candidate_pool(runtime, hours, settings.training_required, 0)
+        ranked = matching.suggest(
+            seeker,
+            everyone.candidates,
+            limit=limit,
+            pairing_hours=hours,
+            training_required=required,
+        )
+        fresh = await runtime.pool.fetch(
+            CANDIDATES + " AND k.person_id = ANY($3::text[])",
+            hours,
+            settings.training_required,
+            [s.person_id for s in ranked],
+        )
+    names = {r["person_id"]: (r["display_name"], r["team"]) for r in fresh}
     return Suggestions(
         items=[
             SuggestionOut(
@@ -124,5 +183,6 @@ async def suggestions(
                 reasons=[ReasonOut(code=str(r.code), detail=r.detail) for r in s.reasons],
             )
             for s in ranked
+            if s.person_id in names
         ]
     )
