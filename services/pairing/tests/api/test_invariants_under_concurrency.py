@@ -115,3 +115,43 @@ async def test_the_same_pairing_accepted_twice_at_once_is_accepted_once(service)
         await service.count("SELECT active_colleagues FROM pairing_kamus WHERE person_id = 'kim'")
         == 1
     )
+
+
+@pytest.mark.slow
+async def test_acceptances_racing_a_retirement_never_exceed_what_the_row_allowed(service):
+    """Retiring and accepting update the Kamu's row in turns: whatever wins, the counts agree
+    and once retired, nothing more is accepted."""
+    await service.kamu("kim", capacity=10, hours=40)
+    pairings = {}
+    for i in range(6):
+        await service.person(f"c{i}")
+        pairings[await service.request(f"c{i}", "kim")] = "kim"
+
+    async def retire():
+        async with service.as_("kim") as kim:
+            return await kim.delete("/kamus/kim")
+
+    answers = await asyncio.gather(
+        retire(), *(accept_all(service, {p: k}) for p, k in pairings.items())
+    )
+    accepted = [a[0] for a in answers[1:] if a[0].status_code == 200]
+    refused = [a[0] for a in answers[1:] if a[0].status_code == 409]
+
+    assert answers[0].status_code == 204
+    assert len(accepted) + len(refused) == 6
+    assert {r.json()["type"] for r in refused} <= {"/problems/kamu-retired"}
+    assert await service.count(
+        "SELECT active_colleagues FROM pairing_kamus WHERE person_id = 'kim'"
+    ) == len(accepted)
+    leftover = next((p for p in pairings if p not in {a.json()["id"] for a in accepted}), None)
+    async with service.as_("kim") as kim:
+        if leftover is not None:  # a request still open: it can no longer be accepted
+            late = await kim.post(f"/pairings/{leftover}/accept")
+        else:  # every acceptance won the race: a new request is refused instead
+            await service.person("late")
+            async with service.as_("late") as newcomer:
+                late = await newcomer.post(
+                    "/pairings", json={"colleague_id": "late", "kamu_id": "kim"}
+                )
+    assert late.status_code == 409
+    assert late.json()["type"] == "/problems/kamu-retired"

@@ -137,9 +137,10 @@ def test_an_active_pairing_ends_once():
 
 
 def test_a_change_request_is_recorded_once_on_an_active_pairing():
-    decider(p.decide_change_request).given(requested, created).when(p.RequestChange("x")).then(
-        PairingChangeRequested(**ids)
+    changes = Decider(p.ChangeRequests(), p.decide_change_request, p.evolve_change)
+    ask = p.RequestChange("x", "c", "k", pairing_active=True)
+    changes.given().when(ask).then(PairingChangeRequested(**ids))
+    changes.given(PairingChangeRequested(**ids)).when(ask).then()
+    changes.given().when(replace(ask, pairing_active=False)).then_raises(
+        RuleViolated, match="not active"
     )
-    decider(p.decide_change_request).given(requested, created, PairingChangeRequested(**ids)).when(
-        p.RequestChange("x")
-    ).then()

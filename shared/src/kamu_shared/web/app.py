@@ -11,6 +11,7 @@ from kamu_shared.web.context import RequestContextMiddleware
 from kamu_shared.web.errors import install_problem_handlers
 from kamu_shared.web.health import HealthCheck, KafkaCheck, PostgresCheck, health_router
 from kamu_shared.web.metrics import MetricsMiddleware, metrics_endpoint
+from kamu_shared.web.sanitize import RejectUnstorableInput
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -46,6 +47,7 @@ def create_service_app(
     )
     # First, so its catch-all middleware sits inside the context and metrics middleware.
     install_problem_handlers(app)
+    app.add_middleware(RejectUnstorableInput)  # innermost: after ids and metrics are set up
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(

@@ -4,6 +4,7 @@ A caller may send ``X-Correlation-ID`` to tie our work to theirs; otherwise the 
 starts a new correlation. Events written while handling the request carry the same id.
 """
 
+import re
 import time
 import uuid
 
@@ -15,6 +16,7 @@ REQUEST_ID_HEADER = "x-request-id"
 CORRELATION_ID_HEADER = "x-correlation-id"
 
 log = structlog.get_logger("kamu.http")
+_TOKEN = re.compile(r"[A-Za-z0-9._:/@+=-]{1,200}")
 
 
 def _header(scope: Scope, name: str) -> str | None:
@@ -35,7 +37,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = str(uuid.uuid4())
-        correlation_id = _header(scope, CORRELATION_ID_HEADER) or request_id
+        given = _header(scope, CORRELATION_ID_HEADER)
+        # Only a plain token travels on (logs, event headers, the database); anything else is
+        # replaced rather than refused, since the id is the caller's convenience, not input.
+        correlation_id = given if given and _TOKEN.fullmatch(given) else request_id
         status = 500
         start = time.perf_counter()
 

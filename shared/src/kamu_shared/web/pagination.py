@@ -54,6 +54,16 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return position
 
 
+def cursor_text(cursor: str | None, key: str) -> str | None:
+    """One text member of a cursor (None without a cursor); 400 if it is missing or not text."""
+    if cursor is None:
+        return None
+    value = decode_cursor(cursor).get(key)
+    if not isinstance(value, str) or "\x00" in value:
+        raise _invalid()
+    return value
+
+
 @dataclass(frozen=True)
 class PageParams:
     """What a list route was asked for."""
@@ -72,7 +82,7 @@ def page_params(
     ),
     cursor: Annotated[
         str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page."),
+        Query(description="next_cursor of the previous page."),
     ] = None,
 ) -> PageParams:
     """The ``limit`` and ``cursor`` query parameters (out-of-range limit: 422)."""

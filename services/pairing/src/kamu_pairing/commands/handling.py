@@ -138,6 +138,8 @@ def domain_errors() -> Iterator[None]:
     except NotFoundError as exc:
         raise NotFound(f"{exc} not found") from exc
     except CapacityExceeded as exc:
+        if exc.retired:
+            raise Conflict(f"{exc} has retired as a Kamu", slug="kamu-retired") from exc
         raise Conflict(f"{exc} has no free place or hours left", slug="kamu-at-capacity") from exc
     except asyncpg.UniqueViolationError as exc:
         if "pairing_one_active_kamu" in str(exc):

@@ -30,7 +30,7 @@ Tag = Annotated[str, Field(min_length=1, max_length=60)]
 class KamuBody(BaseModel):
     """What a Kamu offers: colleagues at once, hours a month, topics and languages."""
 
-    capacity: int = Field(ge=1, le=10)
+    capacity: int = Field(ge=1, le=10, strict=True)
     hours_per_month: float = Field(gt=0, le=160)
     topics: list[Tag] = Field(default_factory=list, max_length=30)
     languages: list[Tag] = Field(default_factory=list, max_length=20)
@@ -117,7 +117,10 @@ async def get_kamu(
 
 @router.delete("/kamus/{person_id}", status_code=204, response_class=Response)
 async def retire_kamu(
-    person_id: PersonId, principal: CurrentPrincipal, runtime: RuntimeDep
+    person_id: PersonId,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Retire: no new pairings; existing ones go on."""
     require_self_or(principal, person_id, *ADMINISTERS)
@@ -130,6 +133,7 @@ async def retire_kamu(
             kamus.decide_retire,
             kamus.Retire(person_id),
             principal=principal,
+            if_match=if_match,
         )
     return Response(status_code=204)
 

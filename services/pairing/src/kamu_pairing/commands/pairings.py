@@ -24,10 +24,12 @@ from kamu_shared.db.pool import Connection
 from kamu_shared.events import DomainEvent
 from kamu_shared.runtime import Runtime
 from kamu_shared.web.errors import NotFound, Unprocessable
+from kamu_shared.web.etag import check_if_match
 from kamu_shared.web.idempotency import CommandResult, Idempotency
 
 router = APIRouter(tags=["pairings"])
 PAIRING = Aggregate("pairing", rules.Pairing(), rules.evolve)
+CHANGE = Aggregate("pairing-change", rules.ChangeRequests(), rules.evolve_change)
 PairingId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
 
@@ -38,8 +40,8 @@ class PairingRequestBody(BaseModel):
 
 
 class AcceptBody(BaseModel):
-    cadence_weeks: int | None = Field(default=None, ge=1, le=12)
-    meeting_minutes: int | None = Field(default=None, ge=15, le=240)
+    cadence_weeks: int | None = Field(default=None, ge=1, le=12, strict=True)
+    meeting_minutes: int | None = Field(default=None, ge=15, le=240, strict=True)
 
 
 async def _party(conn: Connection, person_id: str, field: str) -> rules.Party:
@@ -252,13 +254,31 @@ async def end(
 async def change_request(
     pairing_id: PairingId, request: Request, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> Response:
-    """The colleague asks People Operations, confidentially, for another Kamu."""
-    return await _answer(
-        request,
-        runtime,
-        principal,
-        pairing_id,
-        lambda p, row: p.sub == row["colleague_id"],
-        _simple(rules.RequestChange),
-        rules.decide_change_request,
+    """The colleague asks People Operations, confidentially, for another Kamu: nothing the
+    current Kamu can see changes (the request lives in a stream of its own)."""
+    async with runtime.pool.acquire() as conn:
+        row = await pairing_row(conn, pairing_id)
+    if row is None or not visible(principal, row):
+        raise NotFound(f"pairing {pairing_id} not found")
+    authorize(principal, visible=True, allowed=principal.sub == row["colleague_id"])
+    if (if_match := request.headers.get("if-match")) is not None:
+        check_if_match(if_match, row["version"])  # the pairing's ETag, which this does not move
+    command = rules.RequestChange(
+        pairing_id, row["colleague_id"], row["kamu_id"], pairing_active=row["status"] == "active"
+    )
+
+    async def execute(conn: Connection) -> CommandResult:
+        await decide_and_record(
+            conn,
+            runtime,
+            CHANGE,
+            pairing_id,
+            rules.decide_change_request,
+            command,
+            principal=principal,
+        )
+        return _result(principal, await pairing_row(conn, pairing_id))
+
+    return await Idempotency().respond(
+        request, runtime.pool, principal=principal.sub, execute=execute
     )

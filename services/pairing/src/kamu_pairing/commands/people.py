@@ -112,7 +112,10 @@ async def get_person(
 
 @router.delete("/people/{person_id}", status_code=204, response_class=Response)
 async def delete_person(
-    person_id: PersonId, principal: CurrentPrincipal, runtime: RuntimeDep
+    person_id: PersonId,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Mark a person as left: their active pairings end and their open requests close."""
     require_role(principal, *SYNCS)
@@ -150,6 +153,7 @@ async def delete_person(
             people.decide_leave,
             people.MarkLeft(person_id),
             principal=principal,
+            if_match=if_match,
             also=close_pairings,
         )
     return Response(status_code=204)

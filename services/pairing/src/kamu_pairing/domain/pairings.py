@@ -54,7 +54,6 @@ class Pairing:
     kamu_id: str = ""
     cadence_weeks: int | None = None
     meeting_minutes: int | None = None
-    change_requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,24 @@ class EndPairing:
 
 @dataclass(frozen=True)
 class RequestChange:
+    """The colleague asks for another Kamu; facts about the pairing come with the command."""
+
     pairing_id: str
+    colleague_id: str
+    kamu_id: str
+    pairing_active: bool
+
+
+@dataclass(frozen=True)
+class ChangeRequests:
+    """A pairing's confidential change requests, kept in a stream of their own so that the
+    pairing itself (its version, ETag and timestamps, which the Kamu sees) does not move."""
+
+    requested: bool = False
+
+
+def evolve_change(state: ChangeRequests, event: DomainEvent) -> ChangeRequests:
+    return ChangeRequests(requested=True) if isinstance(event, PairingChangeRequested) else state
 
 
 def evolve(state: Pairing, event: DomainEvent) -> Pairing:
@@ -117,8 +133,6 @@ def evolve(state: Pairing, event: DomainEvent) -> Pairing:
         return replace(state, status="withdrawn")
     if isinstance(event, PairingEnded):
         return replace(state, status="ended")
-    if isinstance(event, PairingChangeRequested):
-        return replace(state, change_requested=True)
     return state
 
 
@@ -208,13 +222,16 @@ def decide_end(state: Pairing, command: EndPairing) -> list[DomainEvent]:
     ]
 
 
-def decide_change_request(state: Pairing, command: RequestChange) -> list[DomainEvent]:
-    _require(state, "active", command.pairing_id)
-    if state.change_requested:
+def decide_change_request(state: ChangeRequests, command: RequestChange) -> list[DomainEvent]:
+    if not command.pairing_active:
+        raise RuleViolated("pairing-not-active", f"pairing {command.pairing_id} is not active")
+    if state.requested:
         return []
     return [
         PairingChangeRequested(
-            pairing_id=command.pairing_id, colleague_id=state.colleague_id, kamu_id=state.kamu_id
+            pairing_id=command.pairing_id,
+            colleague_id=command.colleague_id,
+            kamu_id=command.kamu_id,
         )
     ]
 

@@ -12,7 +12,7 @@ from kamu_pairing.commands.people import PersonId
 from kamu_pairing.read_models.pairings import PairingOut, pairing_row, shown, visible
 from kamu_shared.auth.deps import CurrentPrincipal
 from kamu_shared.web.errors import NotFound
-from kamu_shared.web.pagination import Page, PageQuery, decode_cursor, encode_cursor
+from kamu_shared.web.pagination import Page, PageQuery, cursor_text, encode_cursor
 
 router = APIRouter(tags=["queries"])
 
@@ -79,6 +79,11 @@ async def person_pairings(
     """The person's current Kamu, their colleagues and pending requests (themself or People
     Operations)."""
     require_self_or(principal, person_id, *ADMINISTERS)
+    known = await runtime.pool.fetchval(
+        "SELECT 1 FROM pairing_people WHERE person_id = $1", person_id
+    )
+    if not known:
+        raise NotFound(f"person {person_id} not found")
     rows = await runtime.pool.fetch(
         "SELECT * FROM pairing_pairings WHERE (colleague_id = $1 OR kamu_id = $1) "
         "AND status IN ('requested', 'active') ORDER BY requested_at, pairing_id",
@@ -111,7 +116,7 @@ async def list_kamus(
     if near_limit or not available:
         require_role(principal, *ADMINISTERS)
     settings = settings_of(runtime)
-    after = decode_cursor(page.cursor)["after"] if page.cursor else ""
+    after = cursor_text(page.cursor, "after") or ""
     rows = await runtime.pool.fetch(
         """SELECT k.*, p.display_name, p.team, p.time_zone,
                   greatest(k.active_colleagues::float / k.capacity,

@@ -34,7 +34,11 @@ from kamu_shared.events import DomainEvent
 
 
 class CapacityExceeded(Exception):
-    """The Kamu's row refused one more colleague (capacity or hours), under its row lock."""
+    """The Kamu's row refused one more colleague (capacity, hours, or retired meanwhile)."""
+
+    def __init__(self, kamu_id: str, *, retired: bool = False) -> None:
+        super().__init__(kamu_id)
+        self.retired = retired
 
 
 async def apply(conn: Connection, event: DomainEvent, version: int, at: datetime) -> None:
@@ -92,7 +96,11 @@ async def apply(conn: Connection, event: DomainEvent, version: int, at: datetime
         await _free_a_place(conn, event.pairing_id)
         await _pairing_set(conn, event.pairing_id, version, at, "status = 'ended'")
     elif isinstance(event, PairingChangeRequested):
-        await _pairing_set(conn, event.pairing_id, version, at, "change_requested = true")
+        # Not the pairing's version or updated_at: the Kamu must not see that anything moved.
+        await conn.execute(
+            "UPDATE pairing_pairings SET change_requested = true WHERE pairing_id = $1",
+            event.pairing_id,
+        )
 
 
 async def _person(conn: Connection, e: PersonRegistered | PersonUpdated, version: int) -> None:
@@ -163,18 +171,25 @@ async def _pairing_set(
 
 
 async def _take_a_place(conn: Connection, e: PairingCreated) -> None:
-    """One more colleague for the Kamu, only within capacity and hours (row-locked check)."""
+    """One more colleague for the Kamu, only while they take colleagues and have room.
+
+    The row lock makes racing acceptances (and a racing retirement, which updates the same row)
+    take turns; each re-checks the conditions on the row as the previous one left it.
+    """
     took = await conn.fetchval(
         """UPDATE pairing_kamus SET active_colleagues = active_colleagues + 1,
                hours_used = hours_used + $2
-           WHERE person_id = $1 AND active_colleagues < capacity
-             AND hours_used + $2 <= hours_per_month + 1e-9
+           WHERE person_id = $1 AND status IN ('active', 'paused')
+             AND active_colleagues < capacity AND hours_used + $2 <= hours_per_month + 1e-9
            RETURNING 1""",
         e.kamu_id,
         monthly_hours(e.cadence_weeks, e.meeting_minutes),
     )
     if not took:
-        raise CapacityExceeded(e.kamu_id)
+        status = await conn.fetchval(
+            "SELECT status FROM pairing_kamus WHERE person_id = $1", e.kamu_id
+        )
+        raise CapacityExceeded(e.kamu_id, retired=status == "retired")
 
 
 async def _free_a_place(conn: Connection, pairing_id: str) -> None:
