@@ -155,3 +155,39 @@ async def test_acceptances_racing_a_retirement_never_exceed_what_the_row_allowed
                 )
     assert late.status_code == 409
     assert late.json()["type"] == "/problems/kamu-retired"
+
+
+@pytest.mark.slow
+async def test_a_person_leaving_while_their_request_is_accepted_gets_one_outcome(service):
+    """Leaving closes the open request in the pairing's own stream, so it and an acceptance
+    take turns: the pairing ends up declined, or active and then ended, never active after."""
+    await service.person("cole")
+    await service.kamu("kim")
+    pairing_id = await service.request("cole", "kim")
+
+    async def leave():
+        async with service.as_("hr", "service") as hr:
+            return await hr.delete("/people/kim")
+
+    async def accept():
+        async with service.as_("ops", "people-ops") as ops:
+            return await ops.post(f"/pairings/{pairing_id}/accept")
+
+    left, accepted = await asyncio.gather(leave(), accept())
+
+    status = await service.pool.fetchval(
+        "SELECT status FROM pairing_pairings WHERE pairing_id = $1", pairing_id
+    )
+    assert left.status_code in (204, 409)  # 409: the pairing moved under it; retried below
+    if left.status_code == 409:
+        async with service.as_("hr", "service") as hr:
+            assert (await hr.delete("/people/kim")).status_code == 204
+        status = await service.pool.fetchval(
+            "SELECT status FROM pairing_pairings WHERE pairing_id = $1", pairing_id
+        )
+    assert status in ("declined", "ended")
+    assert (
+        await service.count("SELECT active_colleagues FROM pairing_kamus WHERE person_id = 'kim'")
+        == 0
+    )
+    assert accepted.status_code in (200, 409)

@@ -118,3 +118,30 @@ async def test_a_retried_request_with_its_idempotency_key_creates_one_pairing(se
     assert retry.headers["idempotent-replayed"] == "true"
     assert reused.status_code == 422
     assert await service.count("SELECT count(*) FROM pairing_pairings") == 1
+
+
+async def test_docs_show_every_route_of_the_contract(service):
+    async with service.as_("anyone") as client:
+        schema = (await client.get("/openapi.json")).json()
+        docs = await client.get("/docs")
+
+    paths = set(schema["paths"])
+    assert docs.status_code == 200
+    assert {
+        "/people/{person_id}",
+        "/kamus/{person_id}",
+        "/kamus/{person_id}/training",
+        "/kamus",
+        "/kamus/suggestions",
+        "/pairings",
+        "/pairings/{pairing_id}",
+        "/pairings/{pairing_id}/accept",
+        "/pairings/{pairing_id}/decline",
+        "/pairings/{pairing_id}/withdraw",
+        "/pairings/{pairing_id}/end",
+        "/pairings/{pairing_id}/change-request",
+        "/kamus/{person_id}/pause",
+        "/kamus/{person_id}/resume",
+        "/people/{person_id}/pairings",
+    } <= paths
+    assert set(schema["paths"]["/people/{person_id}"]) == {"put", "get", "delete"}
