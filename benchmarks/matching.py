@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from benchmarks.report import flat
 from kamu_pairing.domain.matching import (
     SCORE_DIGITS,
     WEIGHTS,
@@ -477,16 +478,10 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## Run",
         "",
-        *[f"- {key}: {_flat(value)}" for key, value in run.items()],
+        *[f"- {key}: {flat(value)}" for key, value in run.items()],
         "",
     ]
     return "\n".join(lines)
-
-
-def _flat(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in value.items())
-    return str(value)
 
 
 def _cpu() -> str:

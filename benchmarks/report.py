@@ -147,17 +147,18 @@ def markdown(report: Report) -> str:
         "",
         "## Machine",
         "",
-        *[f"- {key}: {_flat(value)}" for key, value in report.machine.items()],
+        *[f"- {key}: {flat(value)}" for key, value in report.machine.items()],
         "",
         "## Run",
         "",
-        *[f"- {key}: {_flat(value)}" for key, value in report.run.items()],
+        *[f"- {key}: {flat(value)}" for key, value in report.run.items()],
         "",
     ]
     return "\n".join(lines)
 
 
-def _flat(value: Any) -> str:
+def flat(value: Any) -> str:
+    """A value on one markdown line (dicts as ``key value, ...``)."""
     if isinstance(value, dict):
         return ", ".join(f"{k} {v}" for k, v in value.items())
     return str(value)
