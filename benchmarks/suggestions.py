@@ -5,9 +5,9 @@
 The pairing service runs in-process (its real app, lifespan and all) on real PostgreSQL and
 Kafka; volunteers are written straight into its state tables (seeded: 40 teams, 30 time zones,
 20 topics, 8 languages). Each call goes through HTTP routing, JWT verification, three queries,
-matching and JSON. The route ranks from a per-process copy of the volunteers (reloaded every
-``KAMU_SUGGESTIONS_CACHE_SECONDS``, 5 s) and re-checks its shortlist on fresh rows; the calls
-that reload the copy are in the tail. The baseline, interleaved call by call, is the full
+matching and JSON. The route ranks from a per-process copy of the volunteers (refreshed in the
+background when older than ``KAMU_SUGGESTIONS_CACHE_SECONDS``, 5 s) and re-checks its shortlist
+on fresh rows; calls that coincide with a refresh are in the tail. The baseline, interleaved call by call, is the full
 candidate query alone on a raw asyncpg connection: what a route without the copy pays before it
 has ranked anything.
 """

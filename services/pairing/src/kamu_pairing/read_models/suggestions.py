@@ -2,11 +2,13 @@
 
 The database narrows the volunteers to those that could take one more pairing now (active, a
 free place, hours left, trained if required, still here); ``domain.matching`` applies every
-eligibility rule again and ranks them, with reasons. The full list is kept per process for
-``KAMU_SUGGESTIONS_CACHE_SECONDS`` (5 s) to shortlist from; the shortlist is then checked and
-ranked again on fresh rows, so the answer never contains a Kamu who is not eligible now.
+eligibility rule again and ranks them, with reasons. The full list is kept per process and
+refreshed in the background when older than ``KAMU_SUGGESTIONS_CACHE_SECONDS`` (5 s) to
+shortlist from; the shortlist is then checked and ranked again on fresh rows, so the answer
+never contains a Kamu who is not eligible now.
 """
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -61,17 +63,31 @@ class CandidatePool:
 
 
 _cache: dict[int, CandidatePool] = {}
+_refreshing: dict[int, "asyncio.Task[CandidatePool]"] = {}
 
 
 async def candidate_pool(
     runtime: Runtime, hours: float, training_required: bool, max_age: float
 ) -> CandidatePool:
-    """The volunteers a shortlist is drawn from, reloaded when older than ``max_age`` seconds."""
-    cached = _cache.get(id(runtime))
+    """The volunteers a shortlist is drawn from.
+
+    A copy older than ``max_age`` is still served while a fresh one loads in the background
+    (the shortlist is re-checked on fresh rows anyway), so no request waits for the reload;
+    only the first request of a process, or ``max_age=0``, loads before answering.
+    """
     key = (hours, training_required)
-    if cached and cached.key == key and time.monotonic() - cached.loaded_at <= max_age:
-        return cached
-    rows = await runtime.pool.fetch(CANDIDATES, hours, training_required)
+    cached = _cache.get(id(runtime))
+    if cached is None or cached.key != key or max_age == 0:
+        return await _load(runtime, key)
+    if time.monotonic() - cached.loaded_at > max_age and id(runtime) not in _refreshing:
+        task = asyncio.create_task(_load(runtime, key))
+        _refreshing[id(runtime)] = task
+        task.add_done_callback(lambda _t: _refreshing.pop(id(runtime), None))
+    return cached
+
+
+async def _load(runtime: Runtime, key: tuple[float, bool]) -> CandidatePool:
+    rows = await runtime.pool.fetch(CANDIDATES, *key)
     pool = CandidatePool(time.monotonic(), key, [_candidate(r) for r in rows])
     _cache[id(runtime)] = pool
     return pool
