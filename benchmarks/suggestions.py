@@ -7,9 +7,9 @@ Kafka; volunteers are written straight into its state tables (seeded: 40 teams, 
 20 topics, 8 languages). Each call goes through HTTP routing, JWT verification, three queries,
 matching and JSON. The route ranks from a per-process copy of the volunteers (refreshed in the
 background when older than ``KAMU_SUGGESTIONS_CACHE_SECONDS``, 5 s) and re-checks its shortlist
-on fresh rows; calls that coincide with a refresh are in the tail. The baseline, interleaved call by call, is the full
-candidate query alone on a raw asyncpg connection: what a route without the copy pays before it
-has ranked anything.
+on fresh rows; calls that coincide with a refresh are in the tail. The baseline, interleaved
+call by call, is the full candidate query alone on a raw asyncpg connection: what a route
+without the copy pays before it has ranked anything.
 """
 
 import argparse
