@@ -88,7 +88,10 @@ async def candidate_pool(
 
 async def _load(runtime: Runtime, key: tuple[float, bool]) -> CandidatePool:
     rows = await runtime.pool.fetch(CANDIDATES, *key)
-    pool = CandidatePool(time.monotonic(), key, [_candidate(r) for r in rows])
+    # Built in a thread: thousands of objects would otherwise hold the event loop for tens of
+    # milliseconds while other requests wait.
+    candidates = await asyncio.to_thread(lambda: [_candidate(r) for r in rows])
+    pool = CandidatePool(time.monotonic(), key, candidates)
     _cache[id(runtime)] = pool
     return pool
 
