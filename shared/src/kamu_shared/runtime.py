@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import structlog
@@ -74,6 +75,8 @@ class Runtime:
     store: EventStore
     consumers: list[EventConsumer] = field(default_factory=list)
     relay: OutboxRelay | None = None
+    # What a service keeps per process beside its pool (caches), gone with the process.
+    local: dict[str, Any] = field(default_factory=dict)
 
     @property
     def topic(self) -> str:
@@ -241,6 +244,3 @@ class _Dynamic:
                 failing.append(f"{check.name}: {exc}")
         if failing:
             raise RuntimeError("; ".join(failing))
-
-
-Factory = Callable[[ServiceSettings], FastAPI]

@@ -162,10 +162,6 @@ def _colleague_or_admin(principal: Principal, row: Any) -> bool:
     return principal.sub == row["colleague_id"] or administers(principal)
 
 
-def _anyone_visible(principal: Principal, row: Any) -> bool:
-    return visible(principal, row)
-
-
 @router.post("/pairings/{pairing_id}/accept", response_model=PairingOut)
 async def accept(
     pairing_id: PairingId,
@@ -244,7 +240,7 @@ async def end(
         runtime,
         principal,
         pairing_id,
-        _anyone_visible,
+        visible,  # either party or People Operations
         _simple(lambda pid: rules.EndPairing(pid, principal.sub)),
         rules.decide_end,
     )

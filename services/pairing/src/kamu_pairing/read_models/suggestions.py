@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
@@ -26,6 +27,7 @@ from kamu_shared.runtime import Runtime
 from kamu_shared.web.errors import NotFound
 
 router = APIRouter(tags=["queries"])
+log = structlog.get_logger("kamu.pairing.suggestions")
 
 CANDIDATES = """SELECT k.person_id, k.capacity, k.active_colleagues, k.hours_per_month,
        k.hours_used, k.topics, k.languages, cardinality(k.trainings) > 0 AS trained,
@@ -62,8 +64,17 @@ class CandidatePool:
     candidates: list[matching.Candidate]
 
 
-_cache: dict[int, CandidatePool] = {}
-_refreshing: dict[int, "asyncio.Task[CandidatePool]"] = {}
+@dataclass
+class _Copies:
+    """The process's copy of the volunteers and the refresh under way, in ``runtime.local``."""
+
+    pool: CandidatePool | None = None
+    refreshing: "asyncio.Task[CandidatePool] | None" = None
+
+
+def _copies(runtime: Runtime) -> _Copies:
+    copies: _Copies = runtime.local.setdefault("suggestions", _Copies())
+    return copies
 
 
 async def candidate_pool(
@@ -76,14 +87,21 @@ async def candidate_pool(
     only the first request of a process, or ``max_age=0``, loads before answering.
     """
     key = (hours, training_required)
-    cached = _cache.get(id(runtime))
+    copies = _copies(runtime)
+    cached = copies.pool
     if cached is None or cached.key != key or max_age == 0:
         return await _load(runtime, key)
-    if time.monotonic() - cached.loaded_at > max_age and id(runtime) not in _refreshing:
-        task = asyncio.create_task(_load(runtime, key))
-        _refreshing[id(runtime)] = task
-        task.add_done_callback(lambda _t: _refreshing.pop(id(runtime), None))
+    if time.monotonic() - cached.loaded_at > max_age and copies.refreshing is None:
+        copies.refreshing = asyncio.create_task(_load(runtime, key))
+        copies.refreshing.add_done_callback(lambda task: _refreshed(copies, task))
     return cached
+
+
+def _refreshed(copies: _Copies, task: "asyncio.Task[CandidatePool]") -> None:
+    """A failed refresh must not stop later ones; the old copy serves until one succeeds."""
+    copies.refreshing = None
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("suggestions-refresh-failed", error=repr(task.exception()))
 
 
 async def _load(runtime: Runtime, key: tuple[float, bool]) -> CandidatePool:
@@ -92,7 +110,8 @@ async def _load(runtime: Runtime, key: tuple[float, bool]) -> CandidatePool:
     # milliseconds while other requests wait.
     candidates = await asyncio.to_thread(lambda: [_candidate(r) for r in rows])
     pool = CandidatePool(time.monotonic(), key, candidates)
-    _cache[id(runtime)] = pool
+    copies = _copies(runtime)
+    copies.pool, copies.refreshing = pool, None
     return pool
 
 
