@@ -110,7 +110,10 @@ async def _with_runtime(
 
 def _groups(runtime: Runtime) -> dict[str, Processor]:
     """Every consumer group of the service with the processor that applies its messages."""
-    groups = {r.group: processor_for(runtime, r) for r in runtime.definition.reactions}
+    groups = {
+        proc.group: proc
+        for proc in (processor_for(runtime, r) for r in runtime.definition.reactions)
+    }
     for p in runtime.definition.projections:
         groups[live_group(p)] = projection_processor(
             runtime.pool, p, live_schema(p), live_group(p), live=True

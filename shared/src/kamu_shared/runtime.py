@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from kamu_shared.auth.deps import install_auth
 from kamu_shared.consumer.processing import Handler, Processor
@@ -23,11 +23,12 @@ from kamu_shared.db.migrations import apply_migrations
 from kamu_shared.db.pool import create_pool
 from kamu_shared.events import EventRegistry
 from kamu_shared.kafka.producer import event_producer
-from kamu_shared.kafka.topics import ensure_topics, events_topic
+from kamu_shared.kafka.topics import ensure_topics, events_topic, in_namespace
 from kamu_shared.outbox.relay import OutboxRelay
 from kamu_shared.projections.projection import Projection, ensure_live_schema, live_consumer
 from kamu_shared.settings import ServiceSettings
 from kamu_shared.store.eventstore import EventStore
+from kamu_shared.timers import Timer, TimerCheck, TimerLoop
 from kamu_shared.web.app import create_service_app
 from kamu_shared.web.health import HealthCheck, KafkaCheck, PostgresCheck
 
@@ -36,12 +37,24 @@ log = structlog.get_logger("kamu.runtime")
 
 @dataclass(frozen=True)
 class Reaction:
-    """A consumer group applying one handler to events of the given topics."""
+    """A consumer group applying one handler to events of the given topics.
+
+    Give ``handler``, or ``make_handler`` to build it from the running :class:`Runtime` (for
+    handlers that append events or read settings).
+    """
 
     group: str
     topics: Sequence[str]
     decoders: Sequence[EventRegistry]
-    handler: Handler
+    handler: Handler | None = None
+    make_handler: "Callable[[Runtime], Handler] | None" = None
+
+    def handler_for(self, runtime: "Runtime") -> Handler:
+        if self.make_handler is not None:
+            return self.make_handler(runtime)
+        if self.handler is None:
+            raise ValueError(f"reaction {self.group} has no handler")
+        return self.handler
 
 
 StateRebuilder = Callable[[asyncpg.Pool, Callable[[int], None] | None], Awaitable[int]]
@@ -63,6 +76,8 @@ class ServiceDefinition:
     projections: Sequence[Projection] = ()
     # Read models kept in the command's transaction, rebuilt from the service's own store.
     state_rebuilders: Mapping[str, StateRebuilder] = field(default_factory=dict)
+    # Durable time-driven work (overdue meetings, reviews due), run where consumers run.
+    timers: Sequence[Timer] = ()
 
 
 @dataclass
@@ -80,16 +95,25 @@ class Runtime:
 
     @property
     def topic(self) -> str:
-        return events_topic(self.definition.name)
+        return in_namespace(events_topic(self.definition.name), self.settings.topic_namespace)
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The running process's runtime, for route dependencies."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def processor_for(runtime: Runtime, reaction: Reaction) -> Processor:
     s = runtime.settings
     return Processor(
         pool=runtime.pool,
-        group=reaction.group,
+        group=in_namespace(reaction.group, s.topic_namespace),
         decoders=reaction.decoders,
-        handler=reaction.handler,
+        handler=reaction.handler_for(runtime),
         attempts=s.consumer_retry_attempts,
         backoff_initial=s.consumer_backoff_initial_seconds,
         backoff_max=s.consumer_backoff_max_seconds,
@@ -103,7 +127,7 @@ def build_consumers(runtime: Runtime) -> list[EventConsumer]:
         EventConsumer(
             processor=processor_for(runtime, reaction),
             bootstrap=s.kafka_bootstrap,
-            topics=reaction.topics,
+            topics=[in_namespace(t, s.topic_namespace) for t in reaction.topics],
             stall_timeout=s.consumer_stall_timeout_seconds,
             partitions=s.kafka_topic_partitions,
         )
@@ -139,7 +163,7 @@ async def open_runtime(settings: ServiceSettings, definition: ServiceDefinition)
 
 @asynccontextmanager
 async def running(runtime: Runtime) -> AsyncIterator[list[HealthCheck]]:
-    """Relay and consumers as background tasks for as long as the context lasts."""
+    """Relay, consumers and timers as background tasks for as long as the context lasts."""
     s = runtime.settings
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
@@ -166,6 +190,11 @@ async def running(runtime: Runtime) -> AsyncIterator[list[HealthCheck]]:
         runtime.consumers = build_consumers(runtime)
         checks += [ConsumerCheck(c) for c in runtime.consumers]
         tasks += [asyncio.create_task(c.run(stop)) for c in runtime.consumers]
+        for timer in runtime.definition.timers:
+            loop = TimerLoop(timer, runtime)
+            task = asyncio.create_task(loop.run_forever(stop))
+            tasks.append(task)
+            checks.append(TimerCheck(loop, task))
     try:
         yield checks
     finally:

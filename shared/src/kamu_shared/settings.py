@@ -39,6 +39,12 @@ class ServiceSettings(BaseSettings):
     # Background work in this process; API-only replicas set both to false (see docs/operations).
     run_relay: bool = Field(default=True, description="Publish committed events to Kafka here.")
     run_consumers: bool = Field(default=True, description="Run reactions and projections here.")
+    topic_namespace: str = Field(
+        default="kamu",
+        pattern=r"^[a-z][a-z0-9-]{0,30}$",
+        description="First part of topic and consumer group names (kamu.<service>.events); "
+        "another value lets several environments or test runs share one Kafka cluster.",
+    )
     kafka_topic_partitions: int = Field(default=3, ge=1, description="Partitions of new topics.")
     relay_poll_interval_seconds: float = Field(default=1.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1)

@@ -14,6 +14,23 @@ def events_topic(service: str) -> str:
     return f"kamu.{service}.events"
 
 
+DEFAULT_NAMESPACE = "kamu"
+
+
+def in_namespace(name: str, namespace: str) -> str:
+    """A topic or consumer group name as used in ``namespace``.
+
+    Names are written for the default namespace (``kamu.pairing.events``); another namespace
+    replaces that first part (``demo.pairing.events``) or, for names without it (consumer
+    groups), comes in front (``demo.meetings.pairing-events``). Several environments, or test
+    runs, then share one Kafka cluster without reading each other's events.
+    """
+    if namespace == DEFAULT_NAMESPACE:
+        return name
+    prefix = f"{DEFAULT_NAMESPACE}."
+    return f"{namespace}.{name.removeprefix(prefix)}"
+
+
 def dead_letter_topic(topic: str, group: str) -> str:
     """``<topic>.dlq.<group>``: what one consumer group parked from one topic."""
     return f"{topic}.dlq.{group}"

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from kamu_pairing.commands.access import ADMINISTERS, require_role, require_self_or
 from kamu_pairing.commands.handling import Aggregate, RuntimeDep, decide_and_record
-from kamu_pairing.commands.people import PERSON, PersonId
+from kamu_pairing.commands.people import PERSON
 from kamu_pairing.domain import kamus
 from kamu_pairing.domain.events import registry
 from kamu_shared.auth.deps import CurrentPrincipal
@@ -21,6 +21,7 @@ from kamu_shared.store.aggregates import load
 from kamu_shared.web.errors import Conflict, NotFound
 from kamu_shared.web.etag import set_etag
 from kamu_shared.web.idempotency import CommandResult, Idempotency
+from kamu_shared.web.ids import PersonId
 
 router = APIRouter(tags=["kamus"])
 KAMU = Aggregate("kamu", kamus.Kamu(), kamus.evolve)

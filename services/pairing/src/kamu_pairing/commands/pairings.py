@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
@@ -14,7 +14,6 @@ from kamu_pairing.commands.handling import (
     decide_and_record,
     settings_of,
 )
-from kamu_pairing.commands.people import PersonId
 from kamu_pairing.domain import pairings as rules
 from kamu_pairing.read_models.pairings import PairingOut, pairing_row, shown, visible
 from kamu_shared.auth.deps import CurrentPrincipal
@@ -26,11 +25,12 @@ from kamu_shared.runtime import Runtime
 from kamu_shared.web.errors import NotFound, Unprocessable
 from kamu_shared.web.etag import check_if_match
 from kamu_shared.web.idempotency import CommandResult, Idempotency
+from kamu_shared.web.ids import PersonId, ResourceId
 
 router = APIRouter(tags=["pairings"])
 PAIRING = Aggregate("pairing", rules.Pairing(), rules.evolve)
 CHANGE = Aggregate("pairing-change", rules.ChangeRequests(), rules.evolve_change)
-PairingId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+PairingId = ResourceId
 
 
 class PairingRequestBody(BaseModel):

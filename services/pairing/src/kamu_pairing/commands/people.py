@@ -1,7 +1,6 @@
 """``PUT/GET/DELETE /people/{person_id}``: people synced from HR."""
 
 from typing import Annotated
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, Field, field_validator
@@ -21,12 +20,12 @@ from kamu_shared.events import DomainEvent
 from kamu_shared.store.aggregates import load
 from kamu_shared.web.errors import NotFound
 from kamu_shared.web.etag import set_etag
+from kamu_shared.web.ids import TIME_ZONES, PersonId
 
 router = APIRouter(tags=["people"])
 PERSON = Aggregate("person", people.Person(), people.evolve)
 PAIRING = Aggregate("pairing", pairing_rules.Pairing(), pairing_rules.evolve)
-ZONES = frozenset(available_timezones())
-PersonId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@:-]+$")]
+ZONES = TIME_ZONES
 
 
 class PersonBody(BaseModel):

@@ -1,14 +1,5 @@
-"""Why the domain refused a command: each rule has a slug the API turns into a problem type."""
+"""Why the domain refused a command (the shared refusals, named where the domain imports them)."""
 
+from kamu_shared.commands.errors import NotFoundError, RuleViolated
 
-class RuleViolated(Exception):
-    """A business rule refuses the command (409 with ``/problems/<slug>``)."""
-
-    def __init__(self, slug: str, detail: str) -> None:
-        super().__init__(detail)
-        self.slug = slug
-        self.detail = detail
-
-
-class NotFoundError(Exception):
-    """The aggregate the command needs does not exist (404)."""
+__all__ = ["NotFoundError", "RuleViolated"]

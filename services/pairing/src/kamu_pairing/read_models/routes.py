@@ -8,10 +8,10 @@ from pydantic import BaseModel
 from kamu_pairing.commands.access import ADMINISTERS, administers, require_role, require_self_or
 from kamu_pairing.commands.handling import RuntimeDep, settings_of
 from kamu_pairing.commands.pairings import PairingId
-from kamu_pairing.commands.people import PersonId
 from kamu_pairing.read_models.pairings import PairingOut, pairing_row, shown, visible
 from kamu_shared.auth.deps import CurrentPrincipal
 from kamu_shared.web.errors import NotFound
+from kamu_shared.web.ids import PersonId
 from kamu_shared.web.pagination import Page, PageQuery, cursor_text, encode_cursor
 
 router = APIRouter(tags=["queries"])

@@ -29,6 +29,7 @@ from kamu_pairing.domain.events import (
     registry,
 )
 from kamu_pairing.domain.pairings import monthly_hours
+from kamu_shared.commands.replay import replay_store
 from kamu_shared.db.pool import Connection
 from kamu_shared.events import DomainEvent
 
@@ -212,22 +213,8 @@ async def rebuild_state(pool: asyncpg.Pool, progress: Callable[[int], None] | No
     Writers wait meanwhile (an exclusive lock on the tables, taken before reading events), so
     every event either is in the replay or applies after it. Returns the number of events.
     """
-    applied = 0
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(f"LOCK TABLE {', '.join(STATE_TABLES)} IN EXCLUSIVE MODE")
         await conn.execute(f"TRUNCATE {', '.join(STATE_TABLES)}")
-        after = 0
-        while rows := await conn.fetch(
-            "SELECT position, stream_id, version, event_type, data, recorded_at FROM kamu_events "
-            "WHERE position > $1 ORDER BY position LIMIT 1000",
-            after,
-        ):
-            for row in rows:
-                event = registry.decode(row["event_type"], row["data"], subject=row["stream_id"])
-                if event is not None:
-                    await apply(conn, event, row["version"], row["recorded_at"])
-                    applied += 1
-            after = rows[-1]["position"]
-            if progress:
-                progress(applied)
+        applied = await replay_store(conn, registry, apply, progress)
     return applied

@@ -19,12 +19,12 @@ from pydantic import BaseModel
 
 from kamu_pairing.commands.access import ADMINISTERS, require_self_or
 from kamu_pairing.commands.handling import RuntimeDep, settings_of
-from kamu_pairing.commands.people import PersonId
 from kamu_pairing.domain import matching
 from kamu_pairing.domain.pairings import monthly_hours
 from kamu_shared.auth.deps import CurrentPrincipal
 from kamu_shared.runtime import Runtime
 from kamu_shared.web.errors import NotFound
+from kamu_shared.web.ids import PersonId
 
 router = APIRouter(tags=["queries"])
 log = structlog.get_logger("kamu.pairing.suggestions")

@@ -1,0 +1,100 @@
+"""A meeting as its two members see it; nobody else sees one at all."""
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from kamu_meetings.notes import unseal
+from kamu_shared.auth.principal import Principal
+from kamu_shared.db.pool import Connection
+
+
+class SuggestedItem(BaseModel):
+    """A goal the colleague shared with their Kamu that is due for review."""
+
+    goal_id: str
+    title: str
+    due_since: datetime | None
+
+
+class MeetingOut(BaseModel):
+    id: str
+    pairing_id: str
+    colleague_id: str
+    kamu_id: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    duration_minutes: int
+    location: str | None
+    agenda: str | None
+    suggested_agenda: list[SuggestedItem]
+    sequence: int
+    scheduled_by: str
+    cancelled_by: str | None
+    cancel_cause: str | None
+    cancel_reason: str | None
+    recorded_by: str | None
+    notes: str | None
+    goal_ids: list[str]
+    my_feedback_given: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+async def meeting_row(conn: Connection, meeting_id: str) -> Any:
+    return await conn.fetchrow("SELECT * FROM meetings_meetings WHERE meeting_id = $1", meeting_id)
+
+
+def is_member(principal: Principal, row: Any) -> bool:
+    return principal.sub in (row["colleague_id"], row["kamu_id"])
+
+
+async def suggestions(conn: Connection, colleague_id: str) -> list[SuggestedItem]:
+    rows = await conn.fetch(
+        "SELECT goal_id, title, due_since FROM meetings_goals "
+        "WHERE owner_id = $1 AND open AND shared AND due_since IS NOT NULL "
+        "ORDER BY due_since, goal_id",
+        colleague_id,
+    )
+    return [SuggestedItem(**dict(r)) for r in rows]
+
+
+async def shown(conn: Connection, principal: Principal, row: Any) -> MeetingOut:
+    """The representation for a member: notes unsealed, the other member's feedback hidden."""
+    zone = ZoneInfo(row["time_zone"])
+    starts = row["starts_at"].astimezone(zone)
+    mine = (
+        row["feedback_colleague"] if principal.sub == row["colleague_id"] else row["feedback_kamu"]
+    )
+    suggested = await suggestions(conn, row["colleague_id"]) if row["status"] == "scheduled" else []
+    return MeetingOut(
+        id=row["meeting_id"],
+        pairing_id=row["pairing_id"],
+        colleague_id=row["colleague_id"],
+        kamu_id=row["kamu_id"],
+        status=row["status"],
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=row["duration_minutes"]),
+        time_zone=row["time_zone"],
+        duration_minutes=row["duration_minutes"],
+        location=row["location"],
+        agenda=row["agenda"],
+        suggested_agenda=suggested,
+        sequence=row["sequence"],
+        scheduled_by=row["scheduled_by"],
+        cancelled_by=row["cancelled_by"],
+        cancel_cause=row["cancel_cause"],
+        cancel_reason=row["cancel_reason"],
+        recorded_by=row["recorded_by"],
+        notes=await unseal(conn, row["pairing_id"], row["notes_sealed"]),
+        goal_ids=list(row["goal_ids"]),
+        my_feedback_given=bool(mine),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
