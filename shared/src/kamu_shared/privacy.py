@@ -1,12 +1,15 @@
 """Small-group suppression for aggregates People Operations sees.
 
-Any figure that describes fewer than ``min_group`` people (answers, pairings) is withheld,
-and so is one more figure of the same breakdown whenever exactly one would be withheld:
-otherwise the withheld one follows from the total minus the others (differencing).
+A figure describing fewer than ``min_group`` people (or answers) is withheld. A breakdown is
+harder: an attacker who knows the total, the shown parts and this rule must not be able to work
+out a withheld part (differencing). Withholding only the small parts fails that test (the total
+minus the shown parts gives them away, and "withheld means small" bounds them), so when any
+part of a breakdown is small every non-zero part is withheld, and the total too when the
+withheld parts could only be ones (or there is a single one, which the total would equal).
 A zero describes nobody and is shown.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 
 def small(count: int, min_group: int) -> bool:
@@ -18,18 +21,24 @@ def suppress(count: int, min_group: int) -> int | None:
     return None if small(count, min_group) else count
 
 
-def suppress_parts(total: int, parts: Mapping[str, int], min_group: int) -> dict[str, int | None]:
-    """A breakdown of ``total`` with small parts withheld, never exactly one of them.
+def suppress_breakdown(
+    total: int,
+    parts: Mapping[str, int],
+    min_group: int,
+    *,
+    withhold: Collection[str] = (),
+) -> tuple[int | None, dict[str, int | None]]:
+    """``total`` and its ``parts`` as they may be shown: ``None`` for what is withheld.
 
-    If the total itself is small every part is withheld. If exactly one part is withheld, the
-    smallest other non-zero part is withheld with it, so no part follows from the rest.
+    ``withhold`` names parts to treat as small whatever their count (a part whose own
+    breakdown had to be withheld, say).
     """
     if small(total, min_group):
-        return {name: None for name in parts}
-    shown: dict[str, int | None] = {n: suppress(c, min_group) for n, c in parts.items()}
-    withheld = [n for n, v in shown.items() if v is None]
-    if len(withheld) == 1:
-        others = sorted((c, n) for n, c in parts.items() if n not in withheld and c > 0)
-        if others:
-            shown[others[0][1]] = None
-    return shown
+        return None, dict.fromkeys(parts)
+    nonzero = {name: count for name, count in parts.items() if count > 0}
+    if not any(small(c, min_group) or n in withhold for n, c in nonzero.items()):
+        return total, dict(parts)
+    shown: dict[str, int | None] = {n: (None if n in nonzero else 0) for n in parts}
+    if len(nonzero) == 1 or sum(nonzero.values()) == len(nonzero):
+        return None, shown  # the withheld parts would follow from the total alone
+    return total, shown

@@ -86,11 +86,18 @@ class CommandHandling:
             yield
 
     async def load(
-        self, store: EventStore, aggregate: Aggregate[S], aggregate_id: str
+        self,
+        store: EventStore,
+        aggregate: Aggregate[S],
+        aggregate_id: str,
+        *,
+        conn: Connection | None = None,
     ) -> Loaded[S]:
-        """The aggregate's current state and version."""
+        """The aggregate's current state and version (on ``conn`` inside a command)."""
         stream = aggregate.stream(aggregate_id)
-        return await load(store, self.registry, stream, aggregate.initial, aggregate.evolve)
+        return await load(
+            store, self.registry, stream, aggregate.initial, aggregate.evolve, conn=conn
+        )
 
     async def decide_and_record(
         self,
@@ -107,7 +114,7 @@ class CommandHandling:
     ) -> Decision[S]:
         """Load, check If-Match, decide, and append; nothing is written if nothing was decided."""
         stream = aggregate.stream(aggregate_id)
-        loaded = await self.load(store, aggregate, aggregate_id)
+        loaded = await self.load(store, aggregate, aggregate_id, conn=conn)
         if if_match is not None:
             check_if_match(if_match, loaded.version)
         with self.refusals():

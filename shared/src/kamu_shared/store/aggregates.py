@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from kamu_shared.db.pool import Connection
 from kamu_shared.events import DomainEvent, EventRegistry
 from kamu_shared.store.eventstore import EventStore
 from kamu_shared.store.records import NewEvent, RecordedEvent
@@ -59,9 +60,11 @@ async def load(
     stream_id: str,
     initial: S,
     evolve: Callable[[S, DomainEvent], S],
+    *,
+    conn: Connection | None = None,
 ) -> Loaded[S]:
     """Rebuild an aggregate by folding its whole stream (no snapshots until a benchmark asks)."""
-    recorded = await store.read_stream(stream_id)
+    recorded = await store.read_stream(stream_id, conn=conn)
     state = initial
     for event in decode_stream(registry, recorded):
         state = evolve(state, event)

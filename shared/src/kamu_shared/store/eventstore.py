@@ -114,9 +114,15 @@ class EventStore:
             raise _append_error(exc) from exc
         return sorted((_record(r) for r in rows), key=lambda e: e.position)
 
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
-        """A stream's events in version order (empty if the stream does not exist)."""
-        rows = await self._pool.fetch(
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1, *, conn: Connection | None = None
+    ) -> list[RecordedEvent]:
+        """A stream's events in version order (empty if the stream does not exist).
+
+        With ``conn`` the read joins the caller's transaction: a command holding a connection
+        must not wait for a second one from the same pool (a full pool would deadlock).
+        """
+        rows = await (conn or self._pool).fetch(
             f"SELECT {_COLUMNS} FROM kamu_events WHERE stream_id = $1 AND version >= $2 "  # noqa: S608
             "ORDER BY version",
             stream_id,

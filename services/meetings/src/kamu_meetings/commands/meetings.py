@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from kamu_meetings.commands.handling import (
     HANDLING,
@@ -20,7 +20,7 @@ from kamu_meetings.commands.handling import (
 )
 from kamu_meetings.domain import meetings as rules
 from kamu_meetings.domain.events import Respondent
-from kamu_meetings.notes import pairing_key, seal
+from kamu_meetings.notes import existing_key, make_key, seal, store_key
 from kamu_meetings.read_models.meetings import MeetingOut, is_member, meeting_row, shown
 from kamu_meetings.settings import MeetingsSettings
 from kamu_shared.auth.deps import CurrentPrincipal
@@ -32,6 +32,7 @@ from kamu_shared.runtime import Runtime, RuntimeDep
 from kamu_shared.web.errors import NotFound, Unprocessable, awaiting_upstream
 from kamu_shared.web.idempotency import CommandResult, Idempotency
 from kamu_shared.web.ids import TIME_ZONES, ResourceId
+from kamu_shared.web.times import Timestamp
 
 router = APIRouter(tags=["meetings"])
 MEETING = Aggregate("meeting", rules.Meeting(), rules.evolve)
@@ -46,7 +47,7 @@ def _zone(value: str | None) -> str | None:
 
 class ScheduleBody(BaseModel):
     pairing_id: ResourceId
-    starts_at: AwareDatetime = Field(description="RFC 3339 with an offset.")
+    starts_at: Timestamp = Field(description="RFC 3339 with an offset.")
     time_zone: str | None = Field(
         default=None, max_length=64, description="IANA zone; default: the scheduler's own."
     )
@@ -58,7 +59,7 @@ class ScheduleBody(BaseModel):
 
 
 class RescheduleBody(BaseModel):
-    starts_at: AwareDatetime
+    starts_at: Timestamp
     time_zone: str | None = Field(default=None, max_length=64)
     duration_minutes: int | None = Field(default=None, ge=5, le=480, strict=True)
     location: str | None = Field(default=None, max_length=500)
@@ -155,15 +156,14 @@ async def _act(
     make_command: MakeCommand,
     decide: Decide,
     *,
-    before: Callable[[Connection, Any], Awaitable[None]] | None = None,
+    after: Callable[[Connection, Any], Awaitable[None]] | None = None,
 ) -> Response:
-    """Run a command on a visible meeting under its pairing's lock."""
+    """Run a command on a visible meeting under its pairing's lock; ``after`` writes more in
+    the same transaction once the events are appended."""
     async with runtime.pool.acquire() as conn:
         row = await meeting_row(conn, meeting_id)
         if row is None or not is_member(principal, row):
             raise NotFound(f"meeting {meeting_id} not found")
-        if before is not None:
-            await before(conn, row)
 
     async def execute(conn: Connection) -> CommandResult:
         await lock_pairing(conn, row["pairing_id"])
@@ -177,6 +177,8 @@ async def _act(
             actor=principal.sub,
             if_match=request.headers.get("if-match"),
         )
+        if after is not None:
+            await after(conn, row)
         return _result(await shown(conn, principal, await meeting_row(conn, meeting_id)))
 
     return await Idempotency().respond(
@@ -237,15 +239,16 @@ async def complete(
 ) -> Response:
     """A member records the meeting as held, with private notes only the two of them read."""
     answer = body or CompleteBody()
-    key: str | None = None
+    new_key: str | None = None
 
-    async def make_key(conn: Connection, row: Any) -> None:
-        nonlocal key
+    async def command(conn: Connection, row: Any) -> rules.CompleteMeeting:
+        nonlocal new_key
+        sealed = None
         if answer.notes:
-            key = await pairing_key(conn, row["pairing_id"])
-
-    async def command(_conn: Connection, _row: Any) -> rules.CompleteMeeting:
-        sealed = seal(key, answer.notes) if key and answer.notes else None
+            key = await existing_key(conn, row["pairing_id"])
+            if key is None:
+                key = new_key = make_key()
+            sealed = seal(key, answer.notes)
         return rules.CompleteMeeting(
             meeting_id,
             principal.sub,
@@ -254,8 +257,12 @@ async def complete(
             goal_ids=tuple(dict.fromkeys(answer.goal_ids)),
         )
 
+    async def keep_key(conn: Connection, row: Any) -> None:
+        if new_key is not None:  # only once the append succeeded: a refusal writes nothing
+            await store_key(conn, row["pairing_id"], new_key)
+
     return await _act(
-        request, runtime, principal, meeting_id, command, rules.decide_complete, before=make_key
+        request, runtime, principal, meeting_id, command, rules.decide_complete, after=keep_key
     )
 
 

@@ -51,7 +51,10 @@ def evolve(state: Cadence, event: DomainEvent) -> Cadence:
 
 
 def decide_lapse(state: Cadence, command: RecordLapse) -> list[DomainEvent]:
-    """Record the lapse unless it (or a later one from the same clock start) already was."""
+    """Record the lapse unless it (or a later one from the same clock start) already was, or
+    it counts from a clock start older than the last one recorded (a stale reading)."""
+    if state.since is not None and command.since < state.since:
+        return []
     if state.since == command.since and state.lapse >= command.lapse:
         return []
     return [

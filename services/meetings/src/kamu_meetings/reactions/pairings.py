@@ -99,7 +99,7 @@ async def _cancel_ahead(conn: Connection, runtime: Runtime, e: PairingEnded, at:
     )
     appends: list[Append] = []
     for row in ahead:
-        loaded = await HANDLING.load(runtime.store, MEETING, row["meeting_id"])
+        loaded = await HANDLING.load(runtime.store, MEETING, row["meeting_id"], conn=conn)
         command = rules.CancelMeeting(row["meeting_id"], ACTOR, cause="pairing-ended")
         events = rules.decide_cancel(loaded.state, command)
         appends.append((MEETING.stream(row["meeting_id"]), MEETING, events, loaded.version))

@@ -54,12 +54,18 @@ def is_member(principal: Principal, row: Any) -> bool:
     return principal.sub in (row["colleague_id"], row["kamu_id"])
 
 
-async def suggestions(conn: Connection, colleague_id: str) -> list[SuggestedItem]:
+async def suggestions(conn: Connection, row: Any) -> list[SuggestedItem]:
+    """The colleague's shared goals due for review, while this meeting's pairing is active:
+    once it ends, its Kamu no longer sees what the colleague shares (with a next Kamu)."""
+    if row["status"] != "scheduled":
+        return []
     rows = await conn.fetch(
-        "SELECT goal_id, title, due_since FROM meetings_goals "
-        "WHERE owner_id = $1 AND open AND shared AND due_since IS NOT NULL "
-        "ORDER BY due_since, goal_id",
-        colleague_id,
+        "SELECT g.goal_id, g.title, g.due_since FROM meetings_goals g "
+        "JOIN meetings_pairings p ON p.pairing_id = $2 AND p.status = 'active' "
+        "WHERE g.owner_id = $1 AND g.open AND g.shared AND g.due_since IS NOT NULL "
+        "ORDER BY g.due_since, g.goal_id",
+        row["colleague_id"],
+        row["pairing_id"],
     )
     return [SuggestedItem(**dict(r)) for r in rows]
 
@@ -71,7 +77,7 @@ async def shown(conn: Connection, principal: Principal, row: Any) -> MeetingOut:
     mine = (
         row["feedback_colleague"] if principal.sub == row["colleague_id"] else row["feedback_kamu"]
     )
-    suggested = await suggestions(conn, row["colleague_id"]) if row["status"] == "scheduled" else []
+    suggested = await suggestions(conn, row)
     return MeetingOut(
         id=row["meeting_id"],
         pairing_id=row["pairing_id"],

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from kamu_meetings.commands.handling import settings_of
 from kamu_meetings.read_models.calendar import calendar_feed
@@ -20,6 +20,7 @@ from kamu_shared.web.errors import BadRequest, NotFound, Unprocessable
 from kamu_shared.web.etag import set_etag
 from kamu_shared.web.ids import PersonId, ResourceId
 from kamu_shared.web.pagination import Page, PageQuery, decode_cursor, encode_cursor
+from kamu_shared.web.times import Timestamp
 
 router = APIRouter(tags=["queries"])
 Status = Annotated[str | None, Query(pattern="^(scheduled|cancelled|held)$")]
@@ -57,13 +58,22 @@ async def get_meeting(
 
 
 def _position(cursor: str | None) -> tuple[datetime, str] | None:
+    """Where the previous page ended; 400 ``invalid-cursor`` for anything this list did not
+    give out."""
     if cursor is None:
         return None
     position = decode_cursor(cursor)
+    at, meeting_id = position.get("at"), position.get("id")
     try:
-        return datetime.fromisoformat(position["at"]), str(position["id"])
-    except (KeyError, TypeError, ValueError):
+        if not isinstance(at, str) or not isinstance(meeting_id, str) or "\x00" in meeting_id:
+            raise ValueError
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise BadRequest("the cursor is not one this list gave", slug="invalid-cursor") from None
+    return parsed, meeting_id
 
 
 @router.get("/people/{person_id}/meetings", response_model=Page[MeetingOut])
@@ -72,8 +82,8 @@ async def person_meetings(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     page: PageQuery,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: Annotated[AwareDatetime | None, Query()] = None,
+    from_: Annotated[Timestamp | None, Query(alias="from")] = None,
+    to: Annotated[Timestamp | None, Query()] = None,
     status: Status = None,
 ) -> Page[MeetingOut]:
     """The person's meetings starting in ``[from, to)``, earliest first (themself only)."""

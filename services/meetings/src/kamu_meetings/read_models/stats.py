@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from kamu_meetings.commands.handling import settings_of
 from kamu_shared.auth.deps import CurrentPrincipal
 from kamu_shared.auth.policy import authorize
-from kamu_shared.privacy import suppress, suppress_parts
+from kamu_shared.privacy import small, suppress, suppress_breakdown
 from kamu_shared.runtime import RuntimeDep
 
 router = APIRouter(tags=["people operations"])
@@ -54,11 +54,12 @@ class CadenceStats(BaseModel):
     min_group: int
 
 
-def _ratings(answers: int, ps: float | None, use: float | None, shown: int | None) -> Ratings:
+def _ratings(figures: dict[str, Any], shown: int | None) -> Ratings:
     if shown is None:
         return Ratings(answers=None, psychological_safety=None, usefulness=None)
+    ps, use = figures["ps"], figures["use"]
     return Ratings(
-        answers=answers,
+        answers=shown,
         psychological_safety=round(ps, 2) if ps is not None else None,
         usefulness=round(use, 2) if use is not None else None,
     )
@@ -86,15 +87,19 @@ WITH months AS (
                        WHERE m.pairing_id = p.pairing_id AND m.status = 'held') f ON true
     GROUP BY 1
 ), ratings AS (
-    SELECT date_trunc('month', held_at) AS month, respondent, count(*) AS answers,
-           avg(psychological_safety) AS ps, avg(usefulness) AS use
-    FROM meetings_feedback GROUP BY GROUPING SETS ((1, 2), (1))
+    -- Answers stay anonymous; who gave them is looked up only to count distinct people.
+    SELECT date_trunc('month', f.held_at) AS month, f.respondent, count(*) AS answers,
+           count(DISTINCT CASE WHEN f.respondent = 'colleague' THEN m.colleague_id
+                               ELSE m.kamu_id END) AS people,
+           avg(f.psychological_safety) AS ps, avg(f.usefulness) AS use
+    FROM meetings_feedback f JOIN meetings_meetings m USING (meeting_id)
+    GROUP BY GROUPING SETS ((1, 2), (1))
 )
 SELECT m.month::date AS month, coalesce(hc.meetings, 0) AS meetings,
        coalesce(h.people, 0) AS people, coalesce(s.pairings, 0) AS pairings,
        coalesce(s.first_meetings, 0) AS first_meetings, s.median_days,
        coalesce((SELECT json_agg(json_build_object('respondent', r.respondent,
-                    'answers', r.answers, 'ps', r.ps, 'use', r.use))
+                    'answers', r.answers, 'people', r.people, 'ps', r.ps, 'use', r.use))
                  FROM ratings r WHERE r.month = m.month), '[]') AS ratings
 FROM months m
 LEFT JOIN held h ON h.month = m.month
@@ -104,25 +109,34 @@ ORDER BY m.month
 """
 
 
-def _month(row: Any, min_group: int) -> Month:
-    ratings: Sequence[dict[str, Any]] = row["ratings"]
-    total = next((r for r in ratings if r["respondent"] is None), None)
-    parts = {r["respondent"]: r for r in ratings if r["respondent"] is not None}
-    answers = int(total["answers"]) if total else 0
-    shown_parts = suppress_parts(
-        answers,
-        {k: int(parts[k]["answers"]) if k in parts else 0 for k in ("colleague", "kamu")},
+ROLES = ("colleague", "kamu")
+
+
+def _feedback(
+    ratings: Sequence[dict[str, Any]], min_group: int
+) -> tuple[Ratings, dict[str, Ratings]]:
+    """Averages of at least ``min_group`` answers from at least ``min_group`` people; the split
+    by respondent only when no part of it is small (see ``suppress_breakdown``)."""
+    empty: dict[str, Any] = {"answers": 0, "people": 0, "ps": None, "use": None}
+    total = next((r for r in ratings if r["respondent"] is None), empty)
+    parts = {role: next((r for r in ratings if r["respondent"] == role), empty) for role in ROLES}
+    few_people = {role for role, r in parts.items() if small(r["people"], min_group)}
+    shown_total, shown_parts = suppress_breakdown(
+        total["answers"],
+        {role: r["answers"] for role, r in parts.items()},
         min_group,
+        withhold=few_people,
     )
-    by_respondent = {
-        k: _ratings(
-            int(parts[k]["answers"]) if k in parts else 0,
-            parts[k]["ps"] if k in parts else None,
-            parts[k]["use"] if k in parts else None,
-            shown_parts[k],
-        )
-        for k in ("colleague", "kamu")
-    }
+    if small(total["people"], min_group):
+        shown_total = None
+    return (
+        _ratings(total, shown_total),
+        {role: _ratings(parts[role], shown_parts[role]) for role in ROLES},
+    )
+
+
+def _month(row: Any, min_group: int) -> Month:
+    feedback, by_respondent = _feedback(row["ratings"], min_group)
     people = suppress(row["people"], min_group)
     first = suppress(row["first_meetings"], min_group)
     return Month(
@@ -136,12 +150,7 @@ def _month(row: Any, min_group: int) -> Month:
             if first is not None and row["median_days"] is not None
             else None
         ),
-        feedback=_ratings(
-            answers,
-            total["ps"] if total else None,
-            total["use"] if total else None,
-            suppress(answers, min_group),
-        ),
+        feedback=feedback,
         feedback_by_respondent=by_respondent,
     )
 
@@ -178,15 +187,22 @@ async def cadence_stats(principal: CurrentPrincipal, runtime: RuntimeDep) -> Cad
     assert row is not None
     active = row["active"]
     overdue = row["lapse1"] + row["lapse2"] + row["lapse3"]
-    track = suppress_parts(active, {"on_track": row["on_track"], "overdue": overdue}, min_group)
-    lapses = suppress_parts(
+    overdue_shown, lapses = suppress_breakdown(
         overdue, {"1": row["lapse1"], "2": row["lapse2"], "3+": row["lapse3"]}, min_group
     )
+    active_shown, track = suppress_breakdown(
+        active,
+        {"on_track": row["on_track"], "overdue": overdue},
+        min_group,
+        withhold={"overdue"} if overdue_shown is None else (),
+    )
+    if track["overdue"] is None:
+        lapses = dict.fromkeys(lapses)
     return CadenceStats(
-        active_pairings=suppress(active, min_group),
+        active_pairings=active_shown,
         never_met=suppress(row["never_met"], min_group),
         on_track=track["on_track"],
         overdue=track["overdue"],
-        overdue_by_lapse=lapses if track["overdue"] is not None else dict.fromkeys(lapses),
+        overdue_by_lapse=lapses,
         min_group=min_group,
     )

@@ -1,0 +1,103 @@
+"""The overdue timer: durable in PostgreSQL, once per lapse across restarts and replicas.
+
+A "week" lasts a fraction of a second here (``cadence_week_seconds``), so lapses come fast.
+"""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from kamu_shared.testing.waiting import eventually
+
+OVERDUE = "kamu.meetings.meeting-overdue.v1"
+
+
+async def lapses(service, pairing_id: str) -> list[dict]:
+    rows = await service.pool.fetch(
+        "SELECT data FROM kamu_events WHERE event_type = $1 AND stream_id = $2 ORDER BY position",
+        OVERDUE,
+        f"cadence-{pairing_id}",
+    )
+    return [r["data"] for r in rows]
+
+
+async def test_each_lapse_is_recorded_once_and_nudges_escalate_gently(start, settings):
+    fast = settings.model_copy(update={"cadence_week_seconds": 0.4})
+    async with start(fast) as service:
+        pairing, colleague, kamu = await service.pair(cadence_weeks=1)
+
+        async def three():
+            found = await lapses(service, pairing)
+            return found if len(found) >= 3 else None
+
+        found = await eventually(three, timeout=20)
+    assert [e["lapse"] for e in found[:3]] == [1, 2, 3]
+    assert [e["nudge"] for e in found[:3]] == ["colleague", "kamu", "none"]
+    assert {e["colleague_id"] for e in found} == {colleague}
+    assert {e["kamu_id"] for e in found} == {kamu}
+    numbers = [e["lapse"] for e in found]
+    assert len(numbers) == len(set(numbers))  # never twice the same lapse
+
+
+async def test_a_lapse_due_while_the_service_was_down_is_recorded_once_after_restart(
+    start, settings
+):
+    slow = settings.model_copy(update={"cadence_week_seconds": 1.5})
+    async with start(slow) as service:
+        pairing, _, _ = await service.pair(cadence_weeks=1)
+        assert await lapses(service, pairing) == []  # not due for 1.5 s
+    await asyncio.sleep(2.0)  # lapse 1 falls due while nothing runs
+    async with start(slow) as service:
+        found = await eventually(lambda: lapses(service, pairing), timeout=10)
+        await asyncio.sleep(0.5)  # time for a second (wrong) record of the same lapse
+        numbers = [e["lapse"] for e in await lapses(service, pairing)]
+    assert numbers[0] == 1
+    assert numbers.count(1) == 1
+    assert found[0]["nudge"] == "colleague"
+
+
+async def test_after_a_long_outage_only_the_current_lapse_is_recorded(start, settings):
+    quick = settings.model_copy(update={"cadence_week_seconds": 0.5})
+    async with start(quick) as service:
+        pairing, _, _ = await service.pair(
+            cadence_weeks=1, at=datetime.now(UTC) - timedelta(seconds=1.7)
+        )
+        found = await eventually(lambda: lapses(service, pairing), timeout=10)
+    assert found[0]["lapse"] == 3  # three cadences passed: one nudge-free record, not three
+
+
+async def test_two_replicas_record_each_lapse_once(start, settings):
+    fast = settings.model_copy(update={"cadence_week_seconds": 0.3})
+    async with start(fast) as one, start(fast) as _two:
+        pairings = [await one.pair(cadence_weeks=1) for _ in range(4)]
+        await asyncio.sleep(2.5)
+    async with start(settings) as service:  # slow weeks: no new lapses while we look
+        for pairing, _, _ in pairings:
+            numbers = [e["lapse"] for e in await lapses(service, pairing)]
+            assert numbers
+            assert numbers == sorted(set(numbers))
+
+
+async def test_a_held_meeting_restarts_the_clock(start, settings):
+    clock = settings.model_copy(update={"cadence_week_seconds": 1.0})
+    async with start(clock) as service:
+        pairing, colleague, _ = await service.pair(cadence_weeks=1)
+        await eventually(lambda: lapses(service, pairing), timeout=10)
+        async with service.as_(colleague) as c:
+            cadence = (await c.get(f"/pairings/{pairing}/cadence")).json()
+            assert cadence["overdue"] is True
+            meeting = await service.schedule(pairing, colleague, in_days=-0.5 / 86400)
+            held = await c.post(f"/meetings/{meeting['id']}/complete")
+            assert held.status_code == 200
+            cadence = (await c.get(f"/pairings/{pairing}/cadence")).json()
+        assert cadence["overdue"] is False
+        assert cadence["lapses"] == 0
+        assert cadence["last_held_at"] is not None
+        before = len(await lapses(service, pairing))
+
+        async def lapsed_again():
+            found = await lapses(service, pairing)
+            return found[before:] if len(found) > before else None
+
+        again = await eventually(lapsed_again, timeout=10)
+    assert again[0]["lapse"] == 1  # counted afresh from the meeting
+    assert again[0]["nudge"] == "colleague"
