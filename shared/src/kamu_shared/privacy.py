@@ -4,9 +4,10 @@ A figure describing fewer than ``min_group`` people (or answers) is withheld. A 
 harder: an attacker who knows the total, the shown parts and this rule must not be able to work
 out a withheld part (differencing). Withholding only the small parts fails that test (the total
 minus the shown parts gives them away, and "withheld means small" bounds them), so when any
-part of a breakdown is small every non-zero part is withheld, and the total too when the
-withheld parts could only be ones (or there is a single one, which the total would equal).
-A zero describes nobody and is shown.
+part of a breakdown is small every non-zero part is withheld, and the total too when there is
+a single one (the total would equal it). When the non-zero parts are all ones, everything is
+withheld, zeros included, exactly as for a small total. Otherwise a zero describes nobody and is
+shown. Property tests play the attacker (shared/tests/test_privacy.py).
 """
 
 from collections.abc import Collection, Mapping
@@ -38,7 +39,11 @@ def suppress_breakdown(
     nonzero = {name: count for name, count in parts.items() if count > 0}
     if not any(small(c, min_group) or n in withhold for n, c in nonzero.items()):
         return total, dict(parts)
+    if sum(nonzero.values()) == len(nonzero):
+        # Only ones: publish exactly as for a small total (zeros too), or a shown zero would
+        # say the total is not small and pin every part to 1.
+        return None, dict.fromkeys(parts)
     shown: dict[str, int | None] = {n: (None if n in nonzero else 0) for n in parts}
-    if len(nonzero) == 1 or sum(nonzero.values()) == len(nonzero):
-        return None, shown  # the withheld parts would follow from the total alone
+    if len(nonzero) == 1:
+        return None, shown  # the one withheld part would equal the total
     return total, shown
