@@ -1,5 +1,7 @@
 """Lists page with ?limit=&cursor=; a cursor is opaque and a broken one is a 400, never a 500."""
 
+import base64
+
 import httpx
 import pytest
 
@@ -32,6 +34,23 @@ def test_cursor_round_trip_is_url_safe():
 def test_malformed_cursor_is_invalid_cursor(cursor):
     with pytest.raises(BadRequest) as caught:
         decode_cursor(cursor)
+    assert caught.value.slug == "invalid-cursor"
+
+
+def _raw(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.regression
+@pytest.mark.parametrize(
+    "text",
+    ['{"id": "a\\u0000b"}', '{"id": "a\\ud800"}', '{"k": ["\\udfff"]}', '{"\\ud800": 1}'],
+    ids=["nul", "lone-surrogate", "surrogate-in-list", "surrogate-key"],
+)
+def test_a_cursor_with_text_postgresql_refuses_is_invalid_cursor(text):
+    """Found by the meetings bad-input matrix: such text reached asyncpg and gave a 500."""
+    with pytest.raises(BadRequest) as caught:
+        decode_cursor(_raw(text))
     assert caught.value.slug == "invalid-cursor"
 
 

@@ -7,7 +7,8 @@ reaches the other, and no route returns a person's feedback scores.
 
 The matrix runs against one service per module (a service per case would take minutes); each
 case makes the meeting it needs and compares the rows before and after a refused call. Cases
-marked ``regression`` found a bug; the test says what it is.
+marked ``regression`` once found a bug (now fixed); the test says what it was, and stays to guard
+against its return.
 """
 
 import json
@@ -530,9 +531,10 @@ async def test_one_members_feedback_never_shows_to_the_other(stack):
 
 @pytest.mark.regression
 async def test_statistics_never_show_the_feedback_of_one_person(service):
-    """Bug: small groups are suppressed by counting answers, not people. One Kamu who rated
-    five meetings of one pairing makes five answers, and People Operations then reads that one
-    person's average (DESIGN: any group smaller than 5 people is suppressed)."""
+    """Was a bug: small groups were suppressed by counting answers, not people. One Kamu who
+    rated five meetings of one pairing made five answers, and People Operations then read that
+    one person's average (DESIGN: any group smaller than 5 people is suppressed). Feedback is
+    now shown only when both its answers and the distinct people who gave them are enough."""
     pairing, colleague, kamu = await service.pair()
     for _ in range(service.settings.min_group):
         held = await service.held(pairing, colleague)
@@ -546,20 +548,50 @@ async def test_statistics_never_show_the_feedback_of_one_person(service):
     async with service.as_(*OPS) as ops:
         stats = (await ops.get("/stats/meetings", params={"months": 2})).json()
 
-    for month in stats["months"]:
-        assert month["feedback"]["psychological_safety"] is None, month
-        assert month["feedback"]["usefulness"] is None, month
-        kamus = month["feedback_by_respondent"]["kamu"]
-        assert kamus["psychological_safety"] is None, month
-        assert kamus["usefulness"] is None, month
+    withheld = {"answers": None, "psychological_safety": None, "usefulness": None}
+    none = {"answers": 0, "psychological_safety": None, "usefulness": None}  # zero is shown
+    rated = [m for m in stats["months"] if m["feedback"] != none]
+    assert [m["feedback"] for m in rated] == [withheld]
+    assert rated[0]["feedback_by_respondent"] == {"colleague": none, "kamu": withheld}
+
+
+@pytest.mark.regression
+async def test_the_split_by_respondent_never_shows_the_feedback_of_one_person(service):
+    """Enough colleagues and one Kamu, who rated as many meetings: the total is shown, but not
+    the Kamu's part (one person), nor the colleagues' part, from which the total would give the
+    Kamu's away (kamu_shared.privacy.suppress_breakdown)."""
+    min_group = service.settings.min_group
+    kamu = f"k-{uuid.uuid4().hex[:8]}"
+    for _ in range(min_group):
+        pairing, colleague, _ = await service.pair(kamu=kamu)
+        held = await service.held(pairing, colleague)
+        for person, ps in ((colleague, 5), (kamu, 1)):
+            async with service.as_(person) as client:
+                rated = await client.post(
+                    f"/meetings/{held['id']}/feedback",
+                    json={"psychological_safety": ps, "usefulness": ps},
+                )
+            assert rated.status_code == 200, rated.text
+
+    async with service.as_(*OPS) as ops:
+        stats = (await ops.get("/stats/meetings", params={"months": 2})).json()
+
+    withheld = {"answers": None, "psychological_safety": None, "usefulness": None}
+    none = {"answers": 0, "psychological_safety": None, "usefulness": None}  # zero is shown
+    rated = [m for m in stats["months"] if m["feedback"] != none]
+    assert [m["feedback"] for m in rated] == [
+        {"answers": 2 * min_group, "psychological_safety": 3.0, "usefulness": 3.0}
+    ]
+    assert rated[0]["feedback_by_respondent"] == {"colleague": withheld, "kamu": withheld}
 
 
 @pytest.mark.regression
 async def test_a_former_kamu_does_not_see_the_goals_shared_with_the_next_one(service):
-    """Bug: a scheduled meeting suggests the colleague's shared goals that are due, whatever
-    the state of its pairing. A meeting of an ended pairing that is still scheduled (one in the
-    past is left for the pair to record) shows the former Kamu the goals the colleague now
-    shares with their next Kamu (DESIGN: sharing ends when the pairing ends)."""
+    """Was a bug: a scheduled meeting suggested the colleague's shared goals that are due,
+    whatever the state of its pairing. A meeting of an ended pairing that is still scheduled
+    (one in the past is left for the pair to record) showed the former Kamu the goals the
+    colleague now shares with their next Kamu (DESIGN: sharing ends when the pairing ends).
+    Its suggested agenda is now empty."""
     first, colleague, former = await service.pair()
     old = await service.schedule(first, colleague, in_days=-1)
     await service.end(first, colleague, former)

@@ -49,9 +49,26 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         position = json.loads(raw)
     except (binascii.Error, ValueError):  # UnicodeDecodeError and JSONDecodeError included
         raise _invalid() from None
-    if not isinstance(position, dict):
+    if not isinstance(position, dict) or not _storable(position):
         raise _invalid()
     return position
+
+
+def _storable(value: Any) -> bool:
+    """No text PostgreSQL would refuse (NUL, lone surrogates from ``\\ud800`` escapes)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
 
 
 def cursor_text(cursor: str | None, key: str) -> str | None:
