@@ -5,6 +5,8 @@ import importlib
 import httpx
 import pytest
 
+from kamu_shared.testing.waiting import eventually
+
 SERVICES = {"pairing": 8001, "meetings": 8002, "goals": 8003, "notifications": 8004}
 
 
@@ -31,7 +33,13 @@ async def test_service_is_ready_and_documented(name, make_database, kafka_bootst
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://test") as client,
     ):
-        ready = await client.get("/readyz")
+
+        async def ready_now():
+            response = await client.get("/readyz")
+            return response if response.status_code == 200 else None
+
+        # Consumers take a moment to join their groups; until then /readyz rightly says 503.
+        ready = await eventually(ready_now, timeout=60)
         runtime = app.state.runtime
         migrated = await runtime.pool.fetchval("SELECT to_regclass('kamu_events') IS NOT NULL")
         openapi = (await client.get("/openapi.json")).json()
