@@ -62,6 +62,14 @@ async def service(start, settings):
         yield running
 
 
+@pytest.fixture
+async def running_month_service(start, settings):
+    """A service that shows the running month's feedback averages (withheld by default), so
+    figures of answers given today can be checked."""
+    async with start(settings.model_copy(update={"stats_running_month_feedback": True})) as s:
+        yield s
+
+
 class Upstream:
     """A producer of pairing's and goals' events, as they documented them."""
 
@@ -139,7 +147,8 @@ class Service:
         cadence_weeks: int = 2,
         at: datetime | None = None,
     ) -> tuple[str, str, str]:
-        """An active pairing, known to the service once this returns."""
+        """An active pairing (since ``at``, a day ago by default), known to the service once
+        this returns."""
         colleague = colleague or f"c-{uuid.uuid4().hex[:8]}"
         kamu = kamu or f"k-{uuid.uuid4().hex[:8]}"
         pairing_id = str(uuid.uuid4())
@@ -154,7 +163,7 @@ class Service:
                 cadence_weeks=cadence_weeks,
             ),
             f"pairing-{pairing_id}",
-            at=at,
+            at=at or datetime.now(UTC) - timedelta(days=1),
         )
         await self.wait_for_pairing(pairing_id, "active")
         return pairing_id, colleague, kamu

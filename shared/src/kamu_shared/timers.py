@@ -86,6 +86,7 @@ class TimerLoop:
         self.timer = timer
         self._runtime = runtime
         self.last_error: str | None = None
+        self.failed_rounds = 0  # in a row
         self.last_round: float | None = None
 
     async def run_forever(self, stop: asyncio.Event) -> None:
@@ -102,9 +103,16 @@ class TimerLoop:
         except Exception as exc:
             FAILURES.labels(self.timer.name).inc()
             self.last_error = repr(exc)
-            log.warning("timer-round-failed", timer=self.timer.name, error=repr(exc))
+            self.failed_rounds += 1
+            log.warning(
+                "timer-round-failed",
+                timer=self.timer.name,
+                error=repr(exc),
+                in_a_row=self.failed_rounds,
+            )
         else:
             self.last_error = None
+            self.failed_rounds = 0
         if fired:
             FIRED.labels(self.timer.name).inc(fired)
             log.info("timer-fired", timer=self.timer.name, fired=fired)
@@ -113,18 +121,25 @@ class TimerLoop:
 
 
 class TimerCheck:
-    """``/readyz``: the timer's task runs and its last round worked."""
+    """``/readyz``: the timer's task runs and its rounds have not failed several times in a
+    row. One failed round (a bad row, a blip) is logged and counted, not a reason to take
+    every replica (which all poll the same rows) out of service at once."""
 
-    def __init__(self, loop: TimerLoop, task: "asyncio.Task[None]") -> None:
+    def __init__(
+        self, loop: TimerLoop, task: "asyncio.Task[None]", *, failures_allowed: int = 3
+    ) -> None:
         self.name = f"timer:{loop.timer.name}"
         self._loop = loop
         self._task = task
+        self._allowed = failures_allowed
 
     async def check(self) -> None:
         if self._task.done():
             raise RuntimeError("stopped")
-        if self._loop.last_error is not None:
-            raise RuntimeError(f"failing: {self._loop.last_error}")
+        if self._loop.failed_rounds >= self._allowed:
+            raise RuntimeError(
+                f"failing ({self._loop.failed_rounds} rounds in a row): {self._loop.last_error}"
+            )
 
 
 __all__ = ["Timer", "TimerCheck", "TimerLoop", "claim", "fire_each"]

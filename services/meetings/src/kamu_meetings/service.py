@@ -7,7 +7,7 @@ from kamu_meetings.commands import meetings
 from kamu_meetings.domain.events import registry
 from kamu_meetings.domain.inbound import goal_events, pairing_events
 from kamu_meetings.reactions import goals, pairings
-from kamu_meetings.read_models import routes, stats
+from kamu_meetings.read_models import feed_links, routes, stats
 from kamu_meetings.read_models.state import rebuild_state
 from kamu_meetings.timers import OVERDUE
 from kamu_shared.runtime import Reaction, ServiceDefinition
@@ -19,7 +19,7 @@ DEFINITION = ServiceDefinition(
     version=__version__,
     registry=registry,
     migrations=[Path(__file__).parent / "migrations"],
-    routers=[stats.router, routes.router, meetings.router],
+    routers=[stats.router, routes.router, feed_links.router, meetings.router],
     reactions=[
         Reaction(
             pairings.GROUP,

@@ -85,7 +85,8 @@ class Stack:
             source=registry.source,
             type=ce_type,
             subject=subject,
-            time=datetime.now(UTC),
+            # A day ago: meetings of the last day fall within the pairing.
+            time=datetime.now(UTC) - timedelta(days=1),
             sequence=1,
             data=data,
             actor="tests",

@@ -1,10 +1,15 @@
 """The overdue timer: durable in PostgreSQL, once per lapse across restarts and replicas.
 
-A "week" lasts a fraction of a second here (``cadence_week_seconds``), so lapses come fast.
+A "week" lasts a fraction of a second here (``cadence_week_seconds``), so lapses come fast; the
+pairings start now (``at=``), not a day ago as ``pair()`` has them by default, so the clock
+counts from the test's start.
 """
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+
+import pytest
+from prometheus_client import REGISTRY
 
 from kamu_shared.testing.waiting import eventually
 
@@ -23,7 +28,7 @@ async def lapses(service, pairing_id: str) -> list[dict]:
 async def test_each_lapse_is_recorded_once_and_nudges_escalate_gently(start, settings):
     fast = settings.model_copy(update={"cadence_week_seconds": 0.4})
     async with start(fast) as service:
-        pairing, colleague, kamu = await service.pair(cadence_weeks=1)
+        pairing, colleague, kamu = await service.pair(cadence_weeks=1, at=datetime.now(UTC))
 
         async def three():
             found = await lapses(service, pairing)
@@ -43,7 +48,7 @@ async def test_a_lapse_due_while_the_service_was_down_is_recorded_once_after_res
 ):
     slow = settings.model_copy(update={"cadence_week_seconds": 1.5})
     async with start(slow) as service:
-        pairing, _, _ = await service.pair(cadence_weeks=1)
+        pairing, _, _ = await service.pair(cadence_weeks=1, at=datetime.now(UTC))
         assert await lapses(service, pairing) == []  # not due for 1.5 s
     await asyncio.sleep(2.0)  # lapse 1 falls due while nothing runs
     async with start(slow) as service:
@@ -62,13 +67,14 @@ async def test_after_a_long_outage_only_the_current_lapse_is_recorded(start, set
             cadence_weeks=1, at=datetime.now(UTC) - timedelta(seconds=1.7)
         )
         found = await eventually(lambda: lapses(service, pairing), timeout=10)
-    assert found[0]["lapse"] == 3  # three cadences passed: one nudge-free record, not three
+    assert found[0]["lapse"] == 3  # three cadences passed: one record, not three
+    assert found[0]["nudge"] == "colleague"  # the first recorded since the start, found late
 
 
 async def test_two_replicas_record_each_lapse_once(start, settings):
     fast = settings.model_copy(update={"cadence_week_seconds": 0.3})
     async with start(fast) as one, start(fast) as _two:
-        pairings = [await one.pair(cadence_weeks=1) for _ in range(4)]
+        pairings = [await one.pair(cadence_weeks=1, at=datetime.now(UTC)) for _ in range(4)]
         await asyncio.sleep(2.5)
     async with start(settings) as service:  # slow weeks: no new lapses while we look
         for pairing, _, _ in pairings:
@@ -80,7 +86,7 @@ async def test_two_replicas_record_each_lapse_once(start, settings):
 async def test_a_held_meeting_restarts_the_clock(start, settings):
     clock = settings.model_copy(update={"cadence_week_seconds": 1.0})
     async with start(clock) as service:
-        pairing, colleague, _ = await service.pair(cadence_weeks=1)
+        pairing, colleague, _ = await service.pair(cadence_weeks=1)  # lapsed long ago
         await eventually(lambda: lapses(service, pairing), timeout=10)
         async with service.as_(colleague) as c:
             cadence = (await c.get(f"/pairings/{pairing}/cadence")).json()
@@ -101,3 +107,45 @@ async def test_a_held_meeting_restarts_the_clock(start, settings):
         again = await eventually(lapsed_again, timeout=10)
     assert again[0]["lapse"] == 1  # counted afresh from the meeting
     assert again[0]["nudge"] == "colleague"
+
+
+def failed_rounds() -> float:
+    sample = REGISTRY.get_sample_value("kamu_timer_failures_total", {"timer": "meetings-overdue"})
+    return sample or 0.0
+
+
+@pytest.mark.regression
+async def test_one_failed_timer_round_does_not_take_the_replica_out_of_service(start, settings):
+    """Was a bug: ``/readyz`` failed as soon as one round of the overdue timer failed (a bad
+    row, a blip). Every replica polls the same rows, so one bad row took them all out of
+    service at once. It now fails after 3 failed rounds in a row, and recovers with the next
+    good round. (A negative batch size, which validation would refuse, makes rounds fail.)"""
+    failing = settings.model_copy(update={"overdue_poll_seconds": 0.4, "overdue_batch": -1})
+    timer = "timer:meetings-overdue"
+    before = failed_rounds()
+    async with start(failing) as service, service.as_("probe") as probe:
+
+        async def first_failure():
+            return failed_rounds() >= before + 1
+
+        await eventually(first_failure, timeout=10)
+        after_one = await probe.get("/readyz")  # (consumers may still be joining: not ours)
+
+        async def unready_for_the_timer():
+            answer = await probe.get("/readyz")
+            return answer if timer in answer.text else None
+
+        down = await eventually(unready_for_the_timer, timeout=10)
+        rounds_when_down = failed_rounds() - before
+        service.runtime.settings.overdue_batch = 500  # the rows can be handled again
+
+        async def ready_for_the_timer():
+            answer = await probe.get("/readyz")
+            return answer if timer not in answer.text else None
+
+        back = await eventually(ready_for_the_timer, timeout=10)
+
+    assert timer not in after_one.text
+    assert down.status_code == 503
+    assert rounds_when_down >= 3
+    assert timer not in back.text

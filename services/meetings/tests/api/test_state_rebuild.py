@@ -3,6 +3,9 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+import pytest
+
 from kamu_shared.testing.waiting import eventually
 
 TABLES = {
@@ -63,3 +66,34 @@ async def test_rebuilt_state_equals_live_state(start, settings):
     assert rebuilt == live
     statuses = sorted(m["status"] for m in live["meetings_meetings"])
     assert statuses == ["cancelled", "cancelled", "held", "scheduled"]
+
+
+@pytest.mark.regression
+async def test_a_rebuild_does_not_deadlock_with_a_transaction_that_reads_then_writes(service):
+    """Was a bug: the rebuild locked its tables in EXCLUSIVE mode, which lets readers in, then
+    TRUNCATE upgraded that to ACCESS EXCLUSIVE. A transaction that had read the tables and then
+    wrote them waited for the rebuild, which waited for it: a deadlock, and PostgreSQL aborted
+    one of the two. The rebuild now takes ACCESS EXCLUSIVE first; it waits for the reader, the
+    reader finishes, and both succeed."""
+    pairing, colleague, _ = await service.pair()
+    held = await service.held(pairing, colleague, notes="n")
+    live = await snapshot(service.pool)
+    rebuild_state = service.runtime.definition.state_rebuilders["state"]
+    reader = await asyncpg.connect(service.settings.database_url)
+    try:
+        async with reader.transaction():
+            await reader.fetchval("SELECT count(*) FROM meetings_meetings")
+            rebuild = asyncio.create_task(rebuild_state(service.pool, None))
+            await asyncio.sleep(0.5)  # the rebuild now waits for its lock (or holds a weak one)
+            waiting = not rebuild.done()
+            await reader.execute(
+                "UPDATE meetings_meetings SET location = location WHERE meeting_id = $1",
+                held["id"],
+            )
+        replayed = await asyncio.wait_for(rebuild, 30)
+    finally:
+        await reader.close()
+
+    assert waiting
+    assert replayed >= 2
+    assert await snapshot(service.pool) == live

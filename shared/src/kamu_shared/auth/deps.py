@@ -64,6 +64,20 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+async def optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller if a bearer token was sent (and is accepted: 401 otherwise), else ``None``:
+    for routes that also take another credential, such as a calendar feed's secret link."""
+    if credentials is None:
+        return None
+    return await current_principal(request, credentials)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
 def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency passing callers holding any of ``roles``; others get 403.
 

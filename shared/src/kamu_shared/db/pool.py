@@ -18,9 +18,19 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> Pool:
-    """A pool for the service's own database; created in a lifespan, never at import time."""
+    """A pool for the service's own database; created in a lifespan, never at import time.
+
+    Sessions run in UTC, so ``date_trunc`` and month buckets do not depend on the server's
+    configured time zone.
+    """
+    settings = {"timezone": "UTC", **kwargs.pop("server_settings", {})}
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=init_connection, **kwargs
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=init_connection,
+        server_settings=settings,
+        **kwargs,
     )
     assert pool is not None
     return pool

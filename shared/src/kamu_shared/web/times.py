@@ -1,7 +1,8 @@
 """Timestamps as the API contract writes them: RFC 3339 strings with an offset, nothing else.
 
 pydantic alone would also take a number (Unix time) or a string of digits, and a date near
-year 1 or 9999 whose conversion to UTC overflows later in the database driver.
+year 1 or 9999 whose conversion to UTC overflows later in the database driver. Fractions
+beyond microseconds (.NET sends seven digits) are accepted and truncated.
 """
 
 import re
@@ -11,7 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 _RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
 )
 
 
@@ -20,7 +21,8 @@ def _rfc3339(value: object) -> object:
         return value
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         raise ValueError(
-            "must be an RFC 3339 date-time with an offset, such as 2026-05-04T10:00:00+03:00"
+            "must be an RFC 3339 date-time with an offset, such as 2026-05-04T10:00:00+03:00 "
+            "(in a query string, write + as %2B)"
         )
     return value
 

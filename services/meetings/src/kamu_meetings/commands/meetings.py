@@ -17,6 +17,7 @@ from kamu_meetings.commands.handling import (
     lock_pairing,
     pairing_facts,
     settings_of,
+    starts_after_pairing,
 )
 from kamu_meetings.domain import meetings as rules
 from kamu_meetings.domain.events import Respondent
@@ -30,12 +31,14 @@ from kamu_shared.db.pool import Connection
 from kamu_shared.events import DomainEvent
 from kamu_shared.runtime import Runtime, RuntimeDep
 from kamu_shared.web.errors import NotFound, Unprocessable, awaiting_upstream
+from kamu_shared.web.etag import check_if_match
 from kamu_shared.web.idempotency import CommandResult, Idempotency
 from kamu_shared.web.ids import TIME_ZONES, ResourceId
 from kamu_shared.web.times import Timestamp
 
 router = APIRouter(tags=["meetings"])
 MEETING = Aggregate("meeting", rules.Meeting(), rules.evolve)
+FEEDBACK_STREAM = "meeting-feedback"
 MeetingId = ResourceId
 
 
@@ -116,7 +119,7 @@ async def schedule(
     meeting_id = str(uuid.uuid4())
 
     async def execute(conn: Connection) -> CommandResult:
-        await lock_pairing(conn, body.pairing_id)
+        await lock_pairing(conn, body.pairing_id, wait_seconds=settings.lock_wait_seconds)
         facts = await pairing_facts(conn, body.pairing_id)
         if facts is None:
             raise awaiting_upstream(
@@ -125,6 +128,7 @@ async def schedule(
             )
         if facts.pair.role_of(principal.sub) is None:
             raise NotFound(f"pairing {body.pairing_id} not found")
+        starts_after_pairing(facts, body.starts_at)
         zone = body.time_zone or await _default_zone(conn, principal.sub)
         slot = rules.Slot(body.starts_at, zone, body.duration_minutes, body.location)
         command = rules.ScheduleMeeting(meeting_id, facts.pair, principal.sub, slot, body.agenda)
@@ -137,7 +141,8 @@ async def schedule(
             command,
             actor=principal.sub,
         )
-        return _result(await shown(conn, principal, await meeting_row(conn, meeting_id)), 201)
+        row = await meeting_row(conn, meeting_id)
+        return _result(await shown(conn, principal, row, with_notes=False), 201)
 
     return await Idempotency().respond(
         request, runtime.pool, principal=principal.sub, execute=execute
@@ -164,22 +169,25 @@ async def _act(
         row = await meeting_row(conn, meeting_id)
         if row is None or not is_member(principal, row):
             raise NotFound(f"meeting {meeting_id} not found")
+    pairing_id = row["pairing_id"]
 
     async def execute(conn: Connection) -> CommandResult:
-        await lock_pairing(conn, row["pairing_id"])
+        await lock_pairing(conn, pairing_id, wait_seconds=settings_of(runtime).lock_wait_seconds)
+        current = await meeting_row(conn, meeting_id)  # as it is now, under the lock
         await HANDLING.decide_and_record(
             conn,
             runtime.store,
             MEETING,
             meeting_id,
             decide,
-            await make_command(conn, row),
+            await make_command(conn, current),
             actor=principal.sub,
             if_match=request.headers.get("if-match"),
         )
         if after is not None:
-            await after(conn, row)
-        return _result(await shown(conn, principal, await meeting_row(conn, meeting_id)))
+            await after(conn, current)
+        row = await meeting_row(conn, meeting_id)
+        return _result(await shown(conn, principal, row, with_notes=False))
 
     return await Idempotency().respond(
         request, runtime.pool, principal=principal.sub, execute=execute
@@ -199,6 +207,7 @@ async def reschedule(
 
     async def command(conn: Connection, row: Any) -> rules.RescheduleMeeting:
         facts = await pairing_facts(conn, row["pairing_id"])
+        starts_after_pairing(facts, body.starts_at)
         location = body.location if "location" in body.model_fields_set else row["location"]
         slot = rules.Slot(
             body.starts_at,
@@ -274,12 +283,38 @@ async def feedback(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
 ) -> Response:
-    """A member rates a held meeting once; nobody ever sees a single answer."""
+    """A member rates a held meeting once; nobody ever sees a single answer.
 
-    async def command(_conn: Connection, row: Any) -> rules.GiveFeedback:
-        respondent: Respondent = "colleague" if principal.sub == row["colleague_id"] else "kamu"
-        return rules.GiveFeedback(
-            meeting_id, respondent, body.psychological_safety, body.usefulness
+    Ratings live in a stream of their own (``meeting-feedback-<id>``), decided on the meeting's
+    state with earlier ratings folded in: the meeting's version and ETag do not move, so the
+    other member cannot see that a rating was given.
+    """
+    async with runtime.pool.acquire() as conn:
+        row = await meeting_row(conn, meeting_id)
+    if row is None or not is_member(principal, row):
+        raise NotFound(f"meeting {meeting_id} not found")
+    respondent: Respondent = "colleague" if principal.sub == row["colleague_id"] else "kamu"
+    command = rules.GiveFeedback(meeting_id, respondent, body.psychological_safety, body.usefulness)
+
+    async def execute(conn: Connection) -> CommandResult:
+        wait = settings_of(runtime).lock_wait_seconds
+        await lock_pairing(conn, row["pairing_id"], wait_seconds=wait)
+        meeting = await HANDLING.load(runtime.store, MEETING, meeting_id, conn=conn)
+        if (if_match := request.headers.get("if-match")) is not None:
+            check_if_match(if_match, meeting.version)
+        rated = Aggregate(FEEDBACK_STREAM, meeting.state, rules.evolve)
+        await HANDLING.decide_and_record(
+            conn,
+            runtime.store,
+            rated,
+            meeting_id,
+            rules.decide_feedback,
+            command,
+            actor=principal.sub,
         )
+        current = await meeting_row(conn, meeting_id)
+        return _result(await shown(conn, principal, current, with_notes=False))
 
-    return await _act(request, runtime, principal, meeting_id, command, rules.decide_feedback)
+    return await Idempotency().respond(
+        request, runtime.pool, principal=principal.sub, execute=execute
+    )

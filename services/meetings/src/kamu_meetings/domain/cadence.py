@@ -19,10 +19,12 @@ Nudge = Literal["colleague", "kamu", "none"]
 
 @dataclass(frozen=True)
 class Cadence:
-    """The last lapse recorded, and the clock start it counted from."""
+    """The last lapse recorded, the clock start it counted from, and how many lapses were
+    recorded since that start (the nudges follow that order, not the lapse number)."""
 
     since: datetime | None = None
     lapse: int = 0
+    recorded: int = 0
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,10 @@ class RecordLapse:
     lapse: int
 
 
-def nudge_for(lapse: int) -> Nudge:
-    return "colleague" if lapse == 1 else "kamu" if lapse == 2 else "none"
+def nudge_for(nth: int) -> Nudge:
+    """Whom the ``nth`` lapse recorded since the clock started nudges: a lapse found late (the
+    service was down, a meeting was recorded late) still nudges the colleague first."""
+    return "colleague" if nth == 1 else "kamu" if nth == 2 else "none"
 
 
 def due_at(since: datetime, lapse: int, period: timedelta) -> datetime:
@@ -46,7 +50,8 @@ def due_at(since: datetime, lapse: int, period: timedelta) -> datetime:
 
 def evolve(state: Cadence, event: DomainEvent) -> Cadence:
     if isinstance(event, MeetingOverdue):
-        return Cadence(event.since, event.lapse)
+        recorded = state.recorded + 1 if state.since == event.since else 1
+        return Cadence(event.since, event.lapse, recorded)
     return state
 
 
@@ -57,6 +62,7 @@ def decide_lapse(state: Cadence, command: RecordLapse) -> list[DomainEvent]:
         return []
     if state.since == command.since and state.lapse >= command.lapse:
         return []
+    earlier = state.recorded if state.since == command.since else 0
     return [
         MeetingOverdue(
             pairing_id=command.pairing_id,
@@ -65,6 +71,6 @@ def decide_lapse(state: Cadence, command: RecordLapse) -> list[DomainEvent]:
             cadence_weeks=command.cadence_weeks,
             lapse=command.lapse,
             since=command.since,
-            nudge=nudge_for(command.lapse),
+            nudge=nudge_for(earlier + 1),
         )
     ]

@@ -4,9 +4,9 @@ Wire types ``kamu.meetings.<name>.v<N>``, on the topic ``kamu.meetings.events``.
 
 Privacy on the topic: meeting notes never travel in clear. ``meeting-held`` carries them sealed
 (``notes_sealed``: a Fernet token under a key per pairing that only this service holds), so
-other services' consumers cannot read them and deleting the key erases them. Feedback names the
-respondent's role in the pairing (colleague or Kamu), never the person, and is shown only in
-aggregates of at least five answers.
+other services' consumers cannot read them and deleting the key erases them. Feedback events
+carry the respondent's role (colleague or Kamu) rather than a person id, but name the pair like
+every meeting event: the topic is confidential, and answers are only ever shown in aggregates.
 """
 
 from typing import Annotated, Literal
@@ -90,9 +90,9 @@ class MeetingFeedbackGiven(_MeetingEvent, name="meeting-feedback-given", version
 class MeetingOverdue(DomainEvent, name="meeting-overdue", version=1):
     """A pairing went one more cadence without a held meeting (once per lapse).
 
-    ``nudge`` says whom to remind, gently: the colleague at the first lapse, the Kamu at the
-    second, nobody after that (People Operations sees only counts). A pairing is never ended
-    automatically.
+    ``lapse`` counts the cadences passed since ``since``; ``nudge`` says whom to remind,
+    gently: the colleague at the first lapse recorded, the Kamu at the second, nobody after
+    that (People Operations sees only counts). A pairing is never ended automatically.
     """
 
     pairing_id: str

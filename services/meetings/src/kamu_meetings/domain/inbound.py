@@ -1,7 +1,8 @@
 """Other services' events as this service reads them: minimal tolerant models.
 
 Registered in registries named for their producers, so wire types match without importing
-their code. The producers may add fields freely; these name only what meetings uses.
+their code. The producers may add fields freely; these name only what meetings uses. Each
+aggregate's events are expected in its own stream (keyed by its id), hence in order.
 """
 
 from typing import Annotated
@@ -39,6 +40,21 @@ class _Pairing(TolerantEvent):
 
 
 @pairing_events.register
+class PairingRequested(_Pairing, name="pairing-requested", version=1):
+    """Asked, not yet answered: a meeting for it is refused (not "retry later")."""
+
+
+@pairing_events.register
+class PairingDeclined(_Pairing, name="pairing-declined", version=1):
+    """Never became active."""
+
+
+@pairing_events.register
+class PairingWithdrawn(_Pairing, name="pairing-withdrawn", version=1):
+    """Never became active."""
+
+
+@pairing_events.register
 class PairingCreated(_Pairing, name="pairing-created", version=1):
     """A pairing became active: meetings may be scheduled, the cadence clock starts."""
 
@@ -64,6 +80,7 @@ class GoalSet(_Goal, name="goal-set", version=1):
 @goal_events.register
 class GoalRevised(_Goal, name="goal-revised", version=1):
     title: str | None = None
+    visibility: str | None = None
 
 
 @goal_events.register

@@ -13,7 +13,10 @@ from kamu_meetings.commands.meetings import MEETING
 from kamu_meetings.domain import meetings as rules
 from kamu_meetings.domain.inbound import (
     PairingCreated,
+    PairingDeclined,
     PairingEnded,
+    PairingRequested,
+    PairingWithdrawn,
     PersonRegistered,
     PersonUpdated,
 )
@@ -33,6 +36,22 @@ def handler(runtime: Runtime) -> Handler:
         at = delivery.envelope.time
         if isinstance(event, PersonRegistered | PersonUpdated):
             await _person(conn, event)
+        elif isinstance(event, PairingRequested):
+            await conn.execute(
+                "INSERT INTO meetings_pairings (pairing_id, colleague_id, kamu_id, status) "
+                "VALUES ($1, $2, $3, 'requested') ON CONFLICT (pairing_id) DO NOTHING",
+                event.pairing_id,
+                event.colleague_id,
+                event.kamu_id,
+            )
+        elif isinstance(event, PairingDeclined | PairingWithdrawn):
+            status = "declined" if isinstance(event, PairingDeclined) else "withdrawn"
+            await conn.execute(
+                "UPDATE meetings_pairings SET status = $2 "
+                "WHERE pairing_id = $1 AND status = 'requested'",
+                event.pairing_id,
+                status,
+            )
         elif isinstance(event, PairingCreated):
             await _created(conn, event, at)
         elif isinstance(event, PairingEnded):
@@ -70,7 +89,10 @@ async def _created(conn: Connection, e: PairingCreated, at: datetime) -> None:
     await conn.execute(
         """INSERT INTO meetings_pairings (pairing_id, colleague_id, kamu_id, status,
                cadence_weeks, paired_at)
-           VALUES ($1, $2, $3, 'active', $4, $5) ON CONFLICT (pairing_id) DO NOTHING""",
+           VALUES ($1, $2, $3, 'active', $4, $5)
+           ON CONFLICT (pairing_id) DO UPDATE SET status = 'active',
+               cadence_weeks = EXCLUDED.cadence_weeks, paired_at = EXCLUDED.paired_at
+           WHERE meetings_pairings.status = 'requested'""",
         e.pairing_id,
         e.colleague_id,
         e.kamu_id,

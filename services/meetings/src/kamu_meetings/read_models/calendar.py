@@ -3,16 +3,19 @@
 Stable UIDs (``<meeting id>@kamu``) so clients update rather than duplicate; SEQUENCE grows
 with every move, and a cancelled meeting stays in the feed as ``STATUS:CANCELLED`` (with its
 SEQUENCE raised) so subscribed calendars remove it. Times carry their planned time zone, with
-its VTIMEZONE. The feed holds times, places and the pair's names only: no agenda, notes or
-goals, because calendar feeds are copied into calendar providers outside the organisation.
+its VTIMEZONE (UTC for a wall time a DST change makes ambiguous). A feed, not an iTIP message:
+no METHOD, so attendees may be listed. The feed holds times, places and the pair's names only:
+no agenda, notes or goals, because feeds are copied into calendar providers outside the
+organisation.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
+
+from kamu_meetings.read_models.meetings import local_span
 
 PRODID = "-//Kamu//Kamu meetings//EN"
 
@@ -21,12 +24,23 @@ def uid(meeting_id: str) -> str:
     return f"{meeting_id}@kamu"
 
 
-def _address(person_id: str, people: Mapping[str, Any]) -> vCalAddress:
+def _address(person_id: str, people: Mapping[str, Any]) -> vCalAddress | None:
+    """The person as a calendar address, if their email is known."""
     person = people.get(person_id)
-    email = person["email"] if person else f"{person_id}@invalid"
-    address = vCalAddress(f"mailto:{email}")
-    address.params["CN"] = vText(person["display_name"] if person else person_id)
+    if person is None:
+        return None
+    address = vCalAddress(f"mailto:{person['email']}")
+    address.params["CN"] = vText(person["display_name"])
     return address
+
+
+def _unambiguous(moment: datetime) -> datetime:
+    """The local time, or UTC when the local wall time is ambiguous or skipped (a DST change):
+    a TZID time in the repeated hour would be read as its first occurrence (RFC 5545 3.3.5)."""
+    other = moment.replace(fold=1 - moment.fold)
+    if other.utcoffset() != moment.utcoffset():
+        return moment.astimezone(UTC)
+    return moment
 
 
 def calendar_feed(owner_id: str, rows: Sequence[Any], people: Mapping[str, Any]) -> bytes:
@@ -35,7 +49,6 @@ def calendar_feed(owner_id: str, rows: Sequence[Any], people: Mapping[str, Any])
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", "Kamu meetings")
     for row in rows:
         cal.add_component(_event(owner_id, row, people))
@@ -44,8 +57,7 @@ def calendar_feed(owner_id: str, rows: Sequence[Any], people: Mapping[str, Any])
 
 
 def _event(owner_id: str, row: Any, people: Mapping[str, Any]) -> Event:
-    zone = ZoneInfo(row["time_zone"])
-    starts: datetime = row["starts_at"].astimezone(zone)
+    starts, ends = local_span(row)
     other = row["kamu_id"] if owner_id == row["colleague_id"] else row["colleague_id"]
     other_person = people.get(other)
     cancelled = row["status"] == "cancelled"
@@ -54,8 +66,8 @@ def _event(owner_id: str, row: Any, people: Mapping[str, Any]) -> Event:
     event.add("dtstamp", row["updated_at"])
     event.add("last-modified", row["updated_at"])
     event.add("created", row["created_at"])
-    event.add("dtstart", starts)
-    event.add("dtend", starts + timedelta(minutes=row["duration_minutes"]))
+    event.add("dtstart", _unambiguous(starts))
+    event.add("dtend", _unambiguous(ends))
     name = other_person["display_name"] if other_person else other
     event.add("summary", f"Kamu meeting with {name}")
     if row["location"]:
@@ -63,7 +75,9 @@ def _event(owner_id: str, row: Any, people: Mapping[str, Any]) -> Event:
     event.add("sequence", row["sequence"] + (1 if cancelled else 0))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
-    event.add("organizer", _address(row["scheduled_by"], people))
+    if organizer := _address(row["scheduled_by"], people):
+        event.add("organizer", organizer)
     for person_id in (row["colleague_id"], row["kamu_id"]):
-        event.add("attendee", _address(person_id, people))
+        if attendee := _address(person_id, people):
+            event.add("attendee", attendee)
     return event

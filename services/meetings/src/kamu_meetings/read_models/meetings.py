@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kamu_meetings.notes import unseal
 from kamu_shared.auth.principal import Principal
@@ -38,7 +38,11 @@ class MeetingOut(BaseModel):
     cancel_cause: str | None
     cancel_reason: str | None
     recorded_by: str | None
-    notes: str | None
+    notes: str | None = Field(
+        description="The pair's notes (GET only: command answers never carry them, since "
+        "answers are kept for idempotent retries)."
+    )
+    has_notes: bool
     goal_ids: list[str]
     my_feedback_given: bool
     created_at: datetime
@@ -55,14 +59,15 @@ def is_member(principal: Principal, row: Any) -> bool:
 
 
 async def suggestions(conn: Connection, row: Any) -> list[SuggestedItem]:
-    """The colleague's shared goals due for review, while this meeting's pairing is active:
-    once it ends, its Kamu no longer sees what the colleague shares (with a next Kamu)."""
+    """The colleague's goals due for review that were shared during this pairing, while it is
+    active: a Kamu never sees what was shared with a previous or a next Kamu."""
     if row["status"] != "scheduled":
         return []
     rows = await conn.fetch(
         "SELECT g.goal_id, g.title, g.due_since FROM meetings_goals g "
         "JOIN meetings_pairings p ON p.pairing_id = $2 AND p.status = 'active' "
-        "WHERE g.owner_id = $1 AND g.open AND g.shared AND g.due_since IS NOT NULL "
+        "WHERE g.owner_id = $1 AND g.open AND g.shared AND g.shared_at >= p.paired_at "
+        "AND g.due_since IS NOT NULL "
         "ORDER BY g.due_since, g.goal_id",
         row["colleague_id"],
         row["pairing_id"],
@@ -70,10 +75,20 @@ async def suggestions(conn: Connection, row: Any) -> list[SuggestedItem]:
     return [SuggestedItem(**dict(r)) for r in rows]
 
 
-async def shown(conn: Connection, principal: Principal, row: Any) -> MeetingOut:
-    """The representation for a member: notes unsealed, the other member's feedback hidden."""
+def local_span(row: Any) -> tuple[datetime, datetime]:
+    """Start and end in the meeting's zone; the end is computed in UTC, so a meeting across a
+    daylight-saving change still lasts its duration."""
     zone = ZoneInfo(row["time_zone"])
-    starts = row["starts_at"].astimezone(zone)
+    end = row["starts_at"] + timedelta(minutes=row["duration_minutes"])
+    return row["starts_at"].astimezone(zone), end.astimezone(zone)
+
+
+async def shown(
+    conn: Connection, principal: Principal, row: Any, *, with_notes: bool = True
+) -> MeetingOut:
+    """The representation for a member: notes unsealed (unless ``with_notes`` is off), the
+    other member's feedback hidden."""
+    starts, ends = local_span(row)
     mine = (
         row["feedback_colleague"] if principal.sub == row["colleague_id"] else row["feedback_kamu"]
     )
@@ -85,7 +100,7 @@ async def shown(conn: Connection, principal: Principal, row: Any) -> MeetingOut:
         kamu_id=row["kamu_id"],
         status=row["status"],
         starts_at=starts,
-        ends_at=starts + timedelta(minutes=row["duration_minutes"]),
+        ends_at=ends,
         time_zone=row["time_zone"],
         duration_minutes=row["duration_minutes"],
         location=row["location"],
@@ -97,7 +112,8 @@ async def shown(conn: Connection, principal: Principal, row: Any) -> MeetingOut:
         cancel_cause=row["cancel_cause"],
         cancel_reason=row["cancel_reason"],
         recorded_by=row["recorded_by"],
-        notes=await unseal(conn, row["pairing_id"], row["notes_sealed"]),
+        notes=await unseal(conn, row["pairing_id"], row["notes_sealed"]) if with_notes else None,
+        has_notes=row["notes_sealed"] is not None,
         goal_ids=list(row["goal_ids"]),
         my_feedback_given=bool(mine),
         created_at=row["created_at"],

@@ -12,11 +12,12 @@ from pydantic import BaseModel
 
 from kamu_meetings.commands.handling import settings_of
 from kamu_meetings.read_models.calendar import calendar_feed
+from kamu_meetings.read_models.feed_links import token_accepted
 from kamu_meetings.read_models.meetings import MeetingOut, is_member, meeting_row, shown
-from kamu_shared.auth.deps import CurrentPrincipal
+from kamu_shared.auth.deps import CurrentPrincipal, OptionalPrincipal
 from kamu_shared.auth.policy import authorize
 from kamu_shared.runtime import RuntimeDep
-from kamu_shared.web.errors import BadRequest, NotFound, Unprocessable
+from kamu_shared.web.errors import BadRequest, NotFound, Unauthorized, Unprocessable
 from kamu_shared.web.etag import set_etag
 from kamu_shared.web.ids import PersonId, ResourceId
 from kamu_shared.web.pagination import Page, PageQuery, decode_cursor, encode_cursor
@@ -125,15 +126,36 @@ async def person_meetings(
     responses={200: {"content": {"text/calendar": {}}}},
 )
 async def calendar(
-    person_id: PersonId, principal: CurrentPrincipal, runtime: RuntimeDep
+    person_id: PersonId,
+    principal: OptionalPrincipal,
+    runtime: RuntimeDep,
+    token: Annotated[
+        str | None, Query(max_length=100, description="A secret feed link's token.")
+    ] = None,
 ) -> Response:
-    """The person's meetings as an iCalendar feed: cancelled ones included, so clients drop them."""
-    _self_only(principal, person_id)
-    since = datetime.now(UTC) - timedelta(days=settings_of(runtime).calendar_past_days)
+    """The person's meetings as an iCalendar feed: cancelled ones included, so clients drop them.
+
+    The person themself with a bearer token, or anyone holding their secret feed link
+    (``GET /people/{id}/calendar-link``): calendar clients cannot send tokens. A wrong or
+    rotated link answers 404, like a feed one may not see.
+    """
+    settings = settings_of(runtime)
+    if principal is not None:
+        _self_only(principal, person_id)
+    elif token is None:
+        raise Unauthorized("Send Authorization: Bearer <token>, or use the feed's secret link.")
+    else:
+        async with runtime.pool.acquire() as conn:
+            if not await token_accepted(conn, settings, person_id, token):
+                raise NotFound(f"no calendar feed for {person_id} with this link")
+    since = datetime.now(UTC) - timedelta(days=settings.calendar_past_days)
     async with runtime.pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT * FROM meetings_meetings WHERE (colleague_id = $1 OR kamu_id = $1) "
-            "AND starts_at >= $2 ORDER BY starts_at, meeting_id LIMIT 5000",
+            # The latest 5000 (beyond that, the oldest fall off), earliest first.
+            "SELECT * FROM (SELECT * FROM meetings_meetings "
+            "WHERE (colleague_id = $1 OR kamu_id = $1) AND starts_at >= $2 "
+            "ORDER BY starts_at DESC, meeting_id DESC LIMIT 5000) latest "
+            "ORDER BY starts_at, meeting_id",
             person_id,
             since,
         )

@@ -89,16 +89,22 @@ async def apply(conn: Connection, event: DomainEvent, version: int, at: datetime
             event.held_at,
         )
     elif isinstance(event, MeetingFeedbackGiven):
+        # Its own stream: the meeting's version, ETag and updated_at do not move, so the other
+        # member cannot tell that (or when) feedback was given.
         column = "feedback_colleague" if event.respondent == "colleague" else "feedback_kamu"
-        await _meeting_set(conn, event.meeting_id, version, at, f"{column} = true")
+        await conn.execute(
+            f"UPDATE meetings_meetings SET {column} = true WHERE meeting_id = $1",  # noqa: S608
+            event.meeting_id,
+        )
         await conn.execute(
             """INSERT INTO meetings_feedback (meeting_id, respondent, psychological_safety,
-                   usefulness, held_at) VALUES ($1, $2, $3, $4, $5)""",
+                   usefulness, held_at, given_at) VALUES ($1, $2, $3, $4, $5, $6)""",
             event.meeting_id,
             event.respondent,
             event.psychological_safety,
             event.usefulness,
             event.held_at,
+            at,
         )
     elif isinstance(event, MeetingOverdue):
         await conn.execute(
@@ -126,14 +132,16 @@ async def _meeting_set(
 async def rebuild_state(pool: asyncpg.Pool, progress: Callable[[int], None] | None = None) -> int:
     """Drop the rows kept from this service's events and apply every stored event again.
 
-    One transaction; writers wait meanwhile (exclusive locks taken before reading events), so
+    One transaction; readers and writers wait meanwhile (the strongest lock, taken first: a
+    weaker one would deadlock with a writer when TRUNCATE upgrades it), so
     every event either is in the replay or applies after it. The cadence rows themselves come
     from pairing's topic and stay; their clocks restart from each pairing's start and are
     moved forward again by the replayed meetings and lapses. Returns the number of events.
     """
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "LOCK TABLE meetings_meetings, meetings_feedback, meetings_cadence IN EXCLUSIVE MODE"
+            "LOCK TABLE meetings_meetings, meetings_feedback, meetings_cadence "
+            "IN ACCESS EXCLUSIVE MODE"
         )
         await conn.execute("TRUNCATE meetings_meetings, meetings_feedback")
         await conn.execute(

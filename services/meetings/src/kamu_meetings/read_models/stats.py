@@ -85,10 +85,11 @@ WITH months AS (
     FROM meetings_pairings p
     LEFT JOIN LATERAL (SELECT min(starts_at) AS first_held FROM meetings_meetings m
                        WHERE m.pairing_id = p.pairing_id AND m.status = 'held') f ON true
+    WHERE p.paired_at IS NOT NULL
     GROUP BY 1
 ), ratings AS (
     -- Answers stay anonymous; who gave them is looked up only to count distinct people.
-    SELECT date_trunc('month', f.held_at) AS month, f.respondent, count(*) AS answers,
+    SELECT date_trunc('month', f.given_at) AS month, f.respondent, count(*) AS answers,
            count(DISTINCT CASE WHEN f.respondent = 'colleague' THEN m.colleague_id
                                ELSE m.kamu_id END) AS people,
            avg(f.psychological_safety) AS ps, avg(f.usefulness) AS use
@@ -110,6 +111,11 @@ ORDER BY m.month
 
 
 ROLES = ("colleague", "kamu")
+WITHHELD = Ratings(answers=None, psychological_safety=None, usefulness=None)
+
+
+def _withheld() -> tuple[Ratings, dict[str, Ratings]]:
+    return WITHHELD, dict.fromkeys(ROLES, WITHHELD)
 
 
 def _feedback(
@@ -135,15 +141,22 @@ def _feedback(
     )
 
 
-def _month(row: Any, min_group: int) -> Month:
-    feedback, by_respondent = _feedback(row["ratings"], min_group)
+def _month(row: Any, min_group: int, *, feedback_shown: bool) -> Month:
+    feedback, by_respondent = (
+        _feedback(row["ratings"], min_group) if feedback_shown else _withheld()
+    )
     people = suppress(row["people"], min_group)
-    first = suppress(row["first_meetings"], min_group)
+    started, met = suppress_breakdown(
+        row["pairings"],
+        {"met": row["first_meetings"], "not_yet": row["pairings"] - row["first_meetings"]},
+        min_group,
+    )
+    first = met["met"]
     return Month(
         month=row["month"],
         meetings_held=row["meetings"] if people is not None else None,
         people_met=people,
-        pairings_started=suppress(row["pairings"], min_group),
+        pairings_started=started,
         first_meetings=first,
         days_to_first_meeting_median=(
             round(row["median_days"], 1)
@@ -162,11 +175,25 @@ async def meeting_stats(
     months: Annotated[int, Query(ge=1, le=36)] = 12,
 ) -> MeetingStats:
     """Per month (UTC): meetings held, pairings started and the days to their first meeting,
-    feedback averages; small groups withheld."""
+    feedback averages by the month the answers were given (closed months only: in a running
+    month one more answer could be singled out from the change of the average); small groups
+    withheld."""
     authorize(principal, visible=True, allowed=principal.has_any_role(*STATS_ROLES))
-    min_group = settings_of(runtime).min_group
+    settings = settings_of(runtime)
+    min_group = settings.min_group
     rows = await runtime.pool.fetch(MONTHLY, months)
-    return MeetingStats(months=[_month(r, min_group) for r in rows], min_group=min_group)
+    current = rows[-1]["month"] if rows else None
+    return MeetingStats(
+        months=[
+            _month(
+                r,
+                min_group,
+                feedback_shown=r["month"] != current or settings.stats_running_month_feedback,
+            )
+            for r in rows
+        ],
+        min_group=min_group,
+    )
 
 
 @router.get("/stats/cadence", response_model=CadenceStats)
@@ -190,6 +217,9 @@ async def cadence_stats(principal: CurrentPrincipal, runtime: RuntimeDep) -> Cad
     overdue_shown, lapses = suppress_breakdown(
         overdue, {"1": row["lapse1"], "2": row["lapse2"], "3+": row["lapse3"]}, min_group
     )
+    _, met = suppress_breakdown(
+        active, {"met": active - row["never_met"], "never_met": row["never_met"]}, min_group
+    )
     active_shown, track = suppress_breakdown(
         active,
         {"on_track": row["on_track"], "overdue": overdue},
@@ -200,7 +230,7 @@ async def cadence_stats(principal: CurrentPrincipal, runtime: RuntimeDep) -> Cad
         lapses = dict.fromkeys(lapses)
     return CadenceStats(
         active_pairings=active_shown,
-        never_met=suppress(row["never_met"], min_group),
+        never_met=met["never_met"],
         on_track=track["on_track"],
         overdue=track["overdue"],
         overdue_by_lapse=lapses,

@@ -210,11 +210,13 @@ STATE_TABLES = ("pairing_people", "pairing_kamus", "pairing_pairings")
 async def rebuild_state(pool: asyncpg.Pool, progress: Callable[[int], None] | None = None) -> int:
     """Drop the state tables' rows and apply every stored event again, in one transaction.
 
-    Writers wait meanwhile (an exclusive lock on the tables, taken before reading events), so
+    Readers and writers wait meanwhile (a lock on the tables taken before reading events), so
     every event either is in the replay or applies after it. Returns the number of events.
     """
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f"LOCK TABLE {', '.join(STATE_TABLES)} IN EXCLUSIVE MODE")
+        # The strongest lock first: TRUNCATE needs it, and upgrading from a weaker one could
+        # deadlock with a command that read the tables and is about to write them.
+        await conn.execute(f"LOCK TABLE {', '.join(STATE_TABLES)} IN ACCESS EXCLUSIVE MODE")
         await conn.execute(f"TRUNCATE {', '.join(STATE_TABLES)}")
         applied = await replay_store(conn, registry, apply, progress)
     return applied
