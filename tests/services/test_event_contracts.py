@@ -8,10 +8,18 @@ one the producer always sends. Otherwise a producer change would park the consum
 import pytest
 from pydantic import ValidationError
 
+from kamu_goals.domain import inbound as goals_inbound
+from kamu_goals.domain.events import registry as goals_registry
 from kamu_meetings.domain import inbound as meetings_inbound
+from kamu_meetings.domain.events import registry as meetings_registry
 from kamu_pairing.domain.events import registry as pairing_registry
 
-PAIRS = [(meetings_inbound.pairing_events, pairing_registry)]
+PAIRS = [
+    (meetings_inbound.pairing_events, pairing_registry),
+    (meetings_inbound.goal_events, goals_registry),
+    (goals_inbound.pairing_events, pairing_registry),
+    (goals_inbound.meeting_events, meetings_registry),
+]
 CASES = [(consumer, producer, cls) for consumer, producer in PAIRS for cls in consumer.events()]
 
 

@@ -141,8 +141,7 @@ async def test_a_goal_shared_before_the_pairing_began_is_not_suggested_to_its_ka
     colleague had shared with a former Kamu showed on the meetings of their next Kamu, who was
     never shown it (DESIGN: sharing ends when the pairing ends). Sharing now counts from when
     it happened (the event's time), for a pairing that began by then: unshared and shared
-    again while paired with the new Kamu, it is suggested; ``goal-revised`` with visibility
-    ``private`` unshares it."""
+    again while paired with the new Kamu, it is suggested; unshared again, it is gone."""
     colleague, kamu, goal, meeting = await _new_kamu_after_sharing(service)
     assert await suggested(service, kamu, meeting["id"]) == []
     assert await suggested(service, colleague, meeting["id"]) == []
@@ -153,7 +152,7 @@ async def test_a_goal_shared_before_the_pairing_began_is_not_suggested_to_its_ka
     shared_again = await suggested(service, kamu, meeting["id"])
     assert [g["goal_id"] for g in shared_again] == [goal]
 
-    private = await publish(service, inbound.GoalRevised(goal_id=goal, visibility="private"))
+    private = await publish(service, inbound.GoalUnshared(goal_id=goal))
     await _handled(service, private)
     assert await suggested(service, kamu, meeting["id"]) == []
     assert await suggested(service, colleague, meeting["id"]) == []
@@ -161,16 +160,13 @@ async def test_a_goal_shared_before_the_pairing_began_is_not_suggested_to_its_ka
 
 @pytest.mark.regression
 async def test_a_goal_shared_again_with_the_next_kamu_is_suggested_to_them(service):
-    """Open bug, found with the fix of the one above: a ``goal-shared`` made while the new
+    """Was a bug, found with the fix of the one above: a ``goal-shared`` made while the new
     Kamu's pairing runs is a share with them, and counts from its own time; but when the goal
-    was still marked shared from the previous pairing, the share time stayed the old one
-    (``coalesce(shared_at, ...)`` in ``reactions/goals.py``), so the new Kamu never saw the
-    goal the colleague had just shared. (``goal-revised`` that merely keeps visibility
-    ``kamu`` is a revision, not a share: it rightly does not.)"""
+    was still marked shared from the previous pairing, the share time stayed the old one, so
+    the new Kamu never saw the goal the colleague had just shared. (A revision is not a
+    share: it rightly does not.)"""
     _colleague, kamu, goal, meeting = await _new_kamu_after_sharing(service)
-    revised = await publish(
-        service, inbound.GoalRevised(goal_id=goal, title="Mentor", visibility="kamu")
-    )
+    revised = await publish(service, inbound.GoalRevised(goal_id=goal, title="Mentor"))
     await _handled(service, revised)
     after_revision = await suggested(service, kamu, meeting["id"])
     shared = await publish(service, inbound.GoalShared(goal_id=goal))

@@ -79,8 +79,9 @@ class GoalSet(_Goal, name="goal-set", version=1):
 
 @goal_events.register
 class GoalRevised(_Goal, name="goal-revised", version=1):
+    """A new title (visibility changes come as goal-shared and goal-unshared)."""
+
     title: str | None = None
-    visibility: str | None = None
 
 
 @goal_events.register

@@ -41,13 +41,10 @@ async def handle(conn: Connection, delivery: Delivery) -> None:
             shared,
             at if shared else None,
         )
-    elif isinstance(event, GoalRevised):
-        if event.title is not None:
-            await _set(conn, event.goal_id, "title = $2", event.title)
-        if event.visibility is not None:  # a revision repeating "kamu" is not a new share
-            await _share(conn, event.goal_id, event.visibility == "kamu", at, anew=False)
+    elif isinstance(event, GoalRevised) and event.title is not None:
+        await _set(conn, event.goal_id, "title = $2", event.title)
     elif isinstance(event, GoalShared | GoalUnshared):
-        await _share(conn, event.goal_id, isinstance(event, GoalShared), at, anew=True)
+        await _share(conn, event.goal_id, isinstance(event, GoalShared), at)
     elif isinstance(event, GoalReviewDue):
         due = event.due_since or delivery.envelope.time
         await _set(conn, event.goal_id, "due_since = coalesce(due_since, $2)", due)
@@ -57,14 +54,13 @@ async def handle(conn: Connection, delivery: Delivery) -> None:
         await _set(conn, event.goal_id, "open = false, due_since = NULL")
 
 
-async def _share(conn: Connection, goal_id: str, shared: bool, at: datetime, *, anew: bool) -> None:
+async def _share(conn: Connection, goal_id: str, shared: bool, at: datetime) -> None:
     """Sharing counts from when it happened: a Kamu paired later than that does not see it.
     ``goal-shared`` is a new share (with the Kamu of now) even if the goal was still shared."""
-    since = "$3::timestamptz" if anew else "coalesce(shared_at, $3::timestamptz)"
     await _set(
         conn,
         goal_id,
-        f"shared = $2, shared_at = CASE WHEN $2 THEN {since} END",
+        "shared = $2, shared_at = CASE WHEN $2 THEN $3::timestamptz END",
         shared,
         at,
     )

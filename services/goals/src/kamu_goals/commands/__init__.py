@@ -1,0 +1,1 @@
+"""Commands: the routes that change goals."""

@@ -1,0 +1,1 @@
+"""What the goals service does with other services' events."""
