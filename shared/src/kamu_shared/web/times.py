@@ -6,7 +6,7 @@ beyond microseconds (.NET sends seven digits) are accepted and truncated.
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
@@ -36,6 +36,20 @@ def _in_range(value: datetime) -> datetime:
         raise ValueError("is out of range")
     return value
 
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _calendar_date(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise ValueError("must be a calendar date such as 2026-05-04")
+    return value
+
+
+CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
+"""A date as ``YYYY-MM-DD``: not a number, not a date-time."""
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
 """An RFC 3339 date-time with an offset, within years 2 to 9998 once in UTC."""

@@ -34,6 +34,7 @@ from kamu_shared.web.errors import NotFound, Unprocessable
 from kamu_shared.web.etag import check_if_match
 from kamu_shared.web.idempotency import CommandResult, Idempotency
 from kamu_shared.web.ids import ResourceId
+from kamu_shared.web.times import CalendarDate
 
 router = APIRouter(tags=["goals"])
 GOAL = Aggregate("goal", rules.Goal(), rules.evolve)
@@ -48,7 +49,7 @@ class GoalBody(BaseModel):
     description: Text = None
     category: Category
     success_criteria: Text = None
-    target_date: date
+    target_date: CalendarDate
     review_interval_weeks: Interval = 4
     visibility: Visibility = "private"
 
@@ -58,8 +59,11 @@ class RevisionBody(BaseModel):
     description: Text = None
     category: Category | None = None
     success_criteria: Text = None
-    target_date: date | None = None
+    target_date: CalendarDate | None = None
     review_interval_weeks: Interval | None = None
+    visibility: Visibility | None = Field(
+        default=None, description="Refused: sharing is POST /goals/{id}/share or /unshare."
+    )
 
 
 class ProgressBody(BaseModel):
@@ -174,6 +178,11 @@ async def revise(
     """The owner revises the goal; ``If-Match`` is required (428 without, 412 if stale)."""
     if body.target_date is not None:
         _target(settings_of(runtime), body.target_date)
+    if body.visibility is not None:
+        raise Unprocessable(
+            "change visibility with POST /goals/{id}/share or /goals/{id}/unshare",
+            slug="visibility-via-share",
+        )
     sent = body.model_fields_set
 
     async def command(_conn: Connection, row: Any, _role: str) -> rules.ReviseGoal:

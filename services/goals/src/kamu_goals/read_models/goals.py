@@ -89,8 +89,10 @@ async def shown(conn: Connection, row: Any, role: str, *, history: bool = True) 
             r["meeting_id"]
             for r in await conn.fetch(
                 "SELECT meeting_id FROM goals_meeting_links WHERE goal_id = $1 "
+                "AND ($2::timestamptz IS NULL OR held_at >= $2) "
                 "ORDER BY held_at NULLS LAST, meeting_id",
                 row["goal_id"],
+                window,
             )
         ]
         if history
