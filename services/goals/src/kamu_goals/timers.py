@@ -17,7 +17,8 @@ from kamu_shared.timers import Timer, fire_each
 
 LOCK_SPACE = "goals-review"
 ACTOR = "kamu-goals/reviews"
-LAPSED = """SELECT goal_id, clock_since, due_lapses, review_interval_weeks FROM goals_goals
+LAPSED = """SELECT goal_id, clock_since, due_lapses, review_interval_weeks, version
+            FROM goals_goals
             WHERE status = 'active'
               AND clock_since + (due_lapses + 1) * review_interval_weeks
                                 * make_interval(secs => $1) <= now()"""
@@ -40,10 +41,15 @@ async def fire_review_due(runtime: Runtime) -> int:
         command = rules.MarkReviewDue(
             goal_id, row["clock_since"], lapse, row["clock_since"] + lapse * period
         )
-        decision = await HANDLING.decide_and_record(
-            conn, runtime.store, GOAL, goal_id, rules.decide_review_due, command, actor=ACTOR
+        loaded = await HANDLING.load(runtime.store, GOAL, goal_id, conn=conn)
+        if loaded.version != row["version"]:
+            return False  # the goal moved since the row was read (a review): next round
+        events = rules.decide_review_due(loaded.state, command)
+        # Expected version = the row's: a review committing now makes this append fail.
+        await HANDLING.record(
+            conn, runtime.store, [(GOAL.stream(goal_id), GOAL, events, row["version"])], actor=ACTOR
         )
-        return bool(decision.events)
+        return bool(events)
 
     return await fire_each(runtime.pool, LOCK_SPACE, [r["goal_id"] for r in due], fire_one)
 

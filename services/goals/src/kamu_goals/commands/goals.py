@@ -16,6 +16,7 @@ from kamu_goals.commands.handling import (
     HANDLING,
     current_kamu,
     goal_row,
+    lock_owner,
     role_of,
     settings_of,
 )
@@ -108,6 +109,7 @@ async def set_goal(
     )
 
     async def execute(conn: Connection) -> CommandResult:
+        await lock_owner(conn, principal.sub)
         kamu = await current_kamu(conn, principal.sub)
         command = rules.SetGoal(
             goal_id, principal.sub, definition, body.visibility, kamu.kamu_id if kamu else None
@@ -299,6 +301,7 @@ async def share(
     """The owner shares the goal with their current Kamu (409 ``no-kamu`` without one)."""
 
     async def command(conn: Connection, row: Any, _role: str) -> rules.ShareGoal:
+        await lock_owner(conn, row["owner_id"])
         kamu = await current_kamu(conn, row["owner_id"])
         return rules.ShareGoal(goal_id, kamu.kamu_id if kamu else None)
 

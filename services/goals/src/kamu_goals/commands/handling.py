@@ -25,6 +25,18 @@ def settings_of(runtime: Runtime) -> GoalsSettings:
     return runtime.settings
 
 
+OWNER_LOCK = "goals-colleague"
+
+
+async def lock_owner(conn: Connection, owner_id: str) -> None:
+    """Serialise sharing with the consumer of pairing-ended for one person: a share that read
+    the Kamu of a pairing ending meanwhile is either unshared by it or refused (no-kamu).
+    An advisory lock is not a write: the append is still the transaction's first."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", OWNER_LOCK, owner_id
+    )
+
+
 @dataclass(frozen=True)
 class CurrentKamu:
     kamu_id: str

@@ -7,7 +7,7 @@ ledger is in the same transaction).
 """
 
 from kamu_goals.commands.goals import GOAL
-from kamu_goals.commands.handling import HANDLING
+from kamu_goals.commands.handling import HANDLING, lock_owner
 from kamu_goals.domain import goals as rules
 from kamu_goals.domain.inbound import PairingCreated, PairingEnded
 from kamu_shared.commands import Append
@@ -35,6 +35,7 @@ def handler(runtime: Runtime) -> Handler:
                 delivery.envelope.time,
             )
         elif isinstance(event, PairingEnded):
+            await lock_owner(conn, event.colleague_id)
             await _unshare_all(conn, runtime, event)
             await conn.execute(
                 "DELETE FROM goals_kamus WHERE colleague_id = $1 AND pairing_id = $2",
