@@ -9,7 +9,7 @@ expected version (decision 0007). After an outage only the current lapse is reco
 from datetime import UTC, datetime, timedelta
 
 from kamu_goals.commands.goals import GOAL
-from kamu_goals.commands.handling import HANDLING, settings_of
+from kamu_goals.commands.handling import HANDLING, current_kamu, settings_of
 from kamu_goals.domain import goals as rules
 from kamu_shared.db.pool import Connection
 from kamu_shared.runtime import Runtime
@@ -17,7 +17,8 @@ from kamu_shared.timers import Timer, fire_each
 
 LOCK_SPACE = "goals-review"
 ACTOR = "kamu-goals/reviews"
-LAPSED = """SELECT goal_id, clock_since, due_lapses, review_interval_weeks, version
+LAPSED = """SELECT goal_id, owner_id, shared_at, clock_since, due_lapses, review_interval_weeks,
+                   version
             FROM goals_goals
             WHERE status = 'active'
               AND clock_since + (due_lapses + 1) * review_interval_weeks
@@ -38,8 +39,14 @@ async def fire_review_due(runtime: Runtime) -> int:
             return False  # reviewed, closed, or handled by another replica meanwhile
         period = timedelta(seconds=week * row["review_interval_weeks"])
         lapse = max(row["due_lapses"] + 1, int((datetime.now(UTC) - row["clock_since"]) / period))
+        kamu = await current_kamu(conn, row["owner_id"])
+        reminded = (
+            kamu.kamu_id
+            if kamu and row["shared_at"] is not None and row["shared_at"] >= kamu.since
+            else None
+        )
         command = rules.MarkReviewDue(
-            goal_id, row["clock_since"], lapse, row["clock_since"] + lapse * period
+            goal_id, row["clock_since"], lapse, row["clock_since"] + lapse * period, reminded
         )
         loaded = await HANDLING.load(runtime.store, GOAL, goal_id, conn=conn)
         if loaded.version != row["version"]:

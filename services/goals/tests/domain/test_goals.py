@@ -96,8 +96,8 @@ def review(**changes):
     return replace(g.ReviewGoal("g", "o", "owner", "keep", due_by - WEEK, due_by), **changes)
 
 
-def mark_due(lapse=1, since=SET_AT, period=4 * WEEK):
-    return g.MarkReviewDue("g", since, lapse, since + lapse * period)
+def mark_due(lapse=1, since=SET_AT, period=4 * WEEK, current_kamu="k2"):
+    return g.MarkReviewDue("g", since, lapse, since + lapse * period, current_kamu)
 
 
 def decider(decide):
@@ -512,7 +512,25 @@ def test_an_unknown_goal_never_falls_due():
     ids=["set-shared", "shared-later", "shared-with-another", "private", "unshared", "ended"],
 )
 def test_a_review_due_names_the_kamu_only_while_shared(history, kamu):
-    decider(g.decide_review_due).given(*history).when(mark_due(1)).then(due(1, kamu=kamu))
+    current = kamu or "k"
+    command = mark_due(1, current_kamu=current)
+    decider(g.decide_review_due).given(*history).when(command).then(due(1, kamu=kamu))
+
+
+@pytest.mark.regression
+def test_a_review_due_never_names_a_kamu_who_is_no_longer_the_kamu():
+    """Found in review: the event named the Kamu the goal was shared with even when the owner's
+    current Kamu was someone else (a pairing's end not handled yet): the ex-Kamu was reminded."""
+    command = mark_due(1, current_kamu="someone-else")
+    decider(g.decide_review_due).given(shared_set).when(command).then(due(1, kamu=None))
+
+
+@pytest.mark.regression
+def test_sharing_again_with_the_same_kamu_in_a_new_pairing_counts_anew():
+    """Found in review: re-sharing a goal still marked shared with the same Kamu from an
+    earlier pairing recorded nothing, so its share time stayed before the new pairing."""
+    command = g.ShareGoal("g", "k", shared_before_pairing=True)
+    decider(g.decide_share).given(shared_set).when(command).then(shared("k"))
 
 
 def test_a_revised_interval_counts_in_the_finding_the_timer_makes():

@@ -303,7 +303,8 @@ async def share(
     async def command(conn: Connection, row: Any, _role: str) -> rules.ShareGoal:
         await lock_owner(conn, row["owner_id"])
         kamu = await current_kamu(conn, row["owner_id"])
-        return rules.ShareGoal(goal_id, kamu.kamu_id if kamu else None)
+        earlier = bool(kamu and row["shared_at"] is not None and row["shared_at"] < kamu.since)
+        return rules.ShareGoal(goal_id, kamu.kamu_id if kamu else None, earlier)
 
     return await _act(request, runtime, principal, goal_id, command, rules.decide_share)
 

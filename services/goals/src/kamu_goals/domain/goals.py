@@ -78,6 +78,8 @@ class RecordProgress:
 class ShareGoal:
     goal_id: str
     current_kamu: str | None
+    # Shared with the same Kamu during an earlier pairing: sharing again counts anew.
+    shared_before_pairing: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class MarkReviewDue:
     clock_since: datetime
     lapse: int
     due_since: datetime
+    current_kamu: str | None = None  # shared during their pairing: the pair is reminded
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,11 @@ def decide_share(state: Goal, command: ShareGoal) -> list[DomainEvent]:
     _exists(state, command.goal_id)
     if command.current_kamu is None:
         raise RuleViolated("no-kamu", "there is no Kamu to share the goal with")
-    if state.visibility == "kamu" and state.kamu_id == command.current_kamu:
+    if (
+        state.visibility == "kamu"
+        and state.kamu_id == command.current_kamu
+        and not command.shared_before_pairing
+    ):
         return []
     return [GoalShared(**_ids(command.goal_id, state), kamu_id=command.current_kamu)]
 
@@ -270,7 +277,11 @@ def decide_review_due(state: Goal, command: MarkReviewDue) -> list[DomainEvent]:
             since=command.clock_since,
             due_since=command.due_since,
             lapse=command.lapse,
-            kamu_id=state.kamu_id if state.visibility == "kamu" else None,
+            kamu_id=(
+                state.kamu_id
+                if state.visibility == "kamu" and state.kamu_id == command.current_kamu
+                else None
+            ),
         )
     ]
 

@@ -24,11 +24,16 @@ def handler(runtime: Runtime) -> Handler:
     async def handle(conn: Connection, delivery: Delivery) -> None:
         event = delivery.event
         if isinstance(event, PairingCreated):
+            await lock_owner(conn, event.colleague_id)
+            # Only a newer pairing replaces the current one, and never an ended one (pairings
+            # of one colleague have different keys: they arrive in any order).
             await conn.execute(
                 """INSERT INTO goals_kamus (colleague_id, kamu_id, pairing_id, since)
-                   VALUES ($1, $2, $3, $4)
+                   SELECT $1, $2, $3, $4
+                   WHERE NOT EXISTS (SELECT 1 FROM goals_ended_pairings WHERE pairing_id = $3)
                    ON CONFLICT (colleague_id) DO UPDATE SET kamu_id = EXCLUDED.kamu_id,
-                       pairing_id = EXCLUDED.pairing_id, since = EXCLUDED.since""",
+                       pairing_id = EXCLUDED.pairing_id, since = EXCLUDED.since
+                   WHERE goals_kamus.since < EXCLUDED.since""",
                 event.colleague_id,
                 event.kamu_id,
                 event.pairing_id,
@@ -42,17 +47,29 @@ def handler(runtime: Runtime) -> Handler:
                 event.colleague_id,
                 event.pairing_id,
             )
+            await conn.execute(
+                "INSERT INTO goals_ended_pairings (pairing_id, ended_at) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING",
+                event.pairing_id,
+                delivery.envelope.time,
+            )
 
     return handle
 
 
 async def _unshare_all(conn: Connection, runtime: Runtime, e: PairingEnded) -> None:
-    """One append for every goal shared with the Kamu of the ended pairing (the first write)."""
+    """One append for every goal shared with the Kamu of the ended pairing (the first write),
+    but not those shared during a later pairing with the same Kamu."""
     shared = await conn.fetch(
-        "SELECT goal_id FROM goals_goals WHERE owner_id = $1 AND visibility = 'kamu' "
-        "AND shared_with = $2 ORDER BY goal_id",
+        """SELECT goal_id FROM goals_goals g
+           WHERE owner_id = $1 AND visibility = 'kamu' AND shared_with = $2
+             AND NOT EXISTS (SELECT 1 FROM goals_kamus k
+                             WHERE k.colleague_id = $1 AND k.kamu_id = $2
+                               AND k.pairing_id <> $3 AND g.shared_at >= k.since)
+           ORDER BY goal_id""",
         e.colleague_id,
         e.kamu_id,
+        e.pairing_id,
     )
     appends: list[Append] = []
     for row in shared:
