@@ -7,14 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from kamu_meetings.app import create_app
 from kamu_meetings.domain import inbound
 from kamu_meetings.settings import MeetingsSettings
 from kamu_shared.auth.mint import mint_token
-from kamu_shared.events.envelope import Envelope
-from kamu_shared.kafka.topics import ensure_topics, in_namespace
+from kamu_shared.testing.upstream import Upstream
 from kamu_shared.testing.waiting import eventually
 
 SECRET = "meetings-tests-secret-of-at-least-32-bytes"
@@ -39,8 +37,9 @@ async def settings(make_database, kafka_bootstrap):
 @pytest.fixture
 async def upstream(settings):
     """Publishes other services' events onto the test's real topics."""
-    async with Upstream(settings) as producer:
-        yield producer
+    registries = (inbound.pairing_events, inbound.goal_events)
+    async with Upstream(settings.kafka_bootstrap, settings.topic_namespace, registries) as up:
+        yield up
 
 
 @pytest.fixture
@@ -68,41 +67,6 @@ async def running_month_service(start, settings):
     figures of answers given today can be checked."""
     async with start(settings.model_copy(update={"stats_running_month_feedback": True})) as s:
         yield s
-
-
-class Upstream:
-    """A producer of pairing's and goals' events, as they documented them."""
-
-    def __init__(self, settings: MeetingsSettings) -> None:
-        self.settings = settings
-        self.producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-
-    async def __aenter__(self):
-        ns = self.settings.topic_namespace
-        topics = [in_namespace(r.topic, ns) for r in (inbound.pairing_events, inbound.goal_events)]
-        await ensure_topics(self.settings.kafka_bootstrap, topics, 3)
-        await self.producer.start()
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.producer.stop()
-
-    async def publish(self, registry, event, subject: str, *, at: datetime | None = None):
-        ce_type, data = registry.encode(event, subject=subject)
-        envelope = Envelope(
-            id=uuid.uuid4(),
-            source=registry.source,
-            type=ce_type,
-            subject=subject,
-            time=at or datetime.now(UTC),
-            sequence=1,
-            data=data,
-            actor="tests",
-        )
-        key, value, headers = envelope.to_kafka()
-        topic = in_namespace(registry.topic, self.settings.topic_namespace)
-        await self.producer.send_and_wait(topic, value, key=key, headers=headers)
-        return envelope
 
 
 class Service:

@@ -22,15 +22,13 @@ import asyncpg
 import httpx
 import pytest
 import structlog
-from aiokafka import AIOKafkaProducer
 
 from kamu_devstack.probes import database_url, ensure_databases
 from kamu_meetings.app import create_app
 from kamu_meetings.domain import inbound
 from kamu_meetings.settings import MeetingsSettings
 from kamu_shared.auth.mint import mint_token
-from kamu_shared.events.envelope import Envelope
-from kamu_shared.kafka.topics import ensure_topics, in_namespace
+from kamu_shared.testing.upstream import Upstream
 from kamu_shared.testing.waiting import eventually
 
 SECRET = "meetings-access-secret-of-at-least-32-bytes"
@@ -61,10 +59,10 @@ class Stack:
     """The meetings service with a database and a topic namespace of its own; pairings and
     people arrive as pairing's events over the real topic, as in production."""
 
-    def __init__(self, app: Any, settings: MeetingsSettings, producer: AIOKafkaProducer) -> None:
+    def __init__(self, app: Any, settings: MeetingsSettings, upstream: Upstream) -> None:
         self.app = app
         self.settings = settings
-        self.producer = producer
+        self.upstream = upstream
 
     @property
     def pool(self) -> Any:
@@ -80,21 +78,10 @@ class Stack:
 
     async def publish(self, event: Any, subject: str) -> None:
         registry = inbound.pairing_events
-        ce_type, data = registry.encode(event, subject=subject)
-        envelope = Envelope(
-            id=uuid.uuid4(),
-            source=registry.source,
-            type=ce_type,
-            subject=subject,
-            # A day ago: meetings of the last day fall within the pairing.
-            time=datetime.now(UTC) - timedelta(days=1),
-            sequence=1,
-            data=data,
-            actor="tests",
+        # A day ago: meetings of the last day fall within the pairing.
+        await self.upstream.publish(
+            registry, event, subject, at=datetime.now(UTC) - timedelta(days=1)
         )
-        key, value, headers = envelope.to_kafka()
-        topic = in_namespace(registry.topic, self.settings.topic_namespace)
-        await self.producer.send_and_wait(topic, value, key=key, headers=headers)
 
     async def pair(self, colleague: str, kamu: str) -> tuple[str, str, str]:
         pairing_id = str(uuid.uuid4())
@@ -169,16 +156,12 @@ async def running(postgres_url: str, kafka_bootstrap: str) -> AsyncIterator[Stac
         log_format="json",
     )
     registries = (inbound.pairing_events, inbound.goal_events)
-    topics = [in_namespace(r.topic, settings.topic_namespace) for r in registries]
-    await ensure_topics(kafka_bootstrap, topics, 3)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
+    upstream = Upstream(kafka_bootstrap, settings.topic_namespace, registries)
     try:
         app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            yield Stack(app, settings, producer)
+        async with upstream, app.router.lifespan_context(app):
+            yield Stack(app, settings, upstream)
     finally:
-        await producer.stop()
         conn = await asyncpg.connect(postgres_url)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

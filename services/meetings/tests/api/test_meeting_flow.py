@@ -155,11 +155,7 @@ async def test_an_ended_pairing_cancels_its_future_meetings_once(service):
     )
     await service.wait_for_pairing(pairing, "ended")
     # Redelivery of the very same event (same source and id) changes nothing.
-    key, value, headers = envelope.to_kafka()
-    from kamu_shared.kafka.topics import in_namespace
-
-    topic = in_namespace(inbound.pairing_events.topic, service.settings.topic_namespace)
-    await service.upstream.producer.send_and_wait(topic, value, key=key, headers=headers)
+    await service.upstream.send(inbound.pairing_events, envelope)
     await asyncio.sleep(1.5)
     async with service.as_(colleague) as c:
         statuses = {
