@@ -6,7 +6,7 @@ starts — pool, migrations, topic, relay, consumers — and stops them in rever
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +57,16 @@ class Reaction:
         return self.handler
 
 
+@dataclass(frozen=True)
+class Worker:
+    """A long-running task of a service beside its consumers (a delivery dispatcher): runs
+    until ``stop`` is set; ``/readyz`` fails if it ends or its ``problem`` names one."""
+
+    name: str
+    run: "Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]"
+    problem: "Callable[[Runtime], str | None]" = lambda _runtime: None
+
+
 StateRebuilder = Callable[[asyncpg.Pool, Callable[[int], None] | None], Awaitable[int]]
 """Replays the store into state tables; gets a progress callback (events so far)."""
 
@@ -78,6 +88,8 @@ class ServiceDefinition:
     state_rebuilders: Mapping[str, StateRebuilder] = field(default_factory=dict)
     # Durable time-driven work (overdue meetings, reviews due), run where consumers run.
     timers: Sequence[Timer] = ()
+    # Long-running tasks beside the consumers (they run where consumers run).
+    workers: Sequence[Worker] = ()
 
 
 @dataclass
@@ -195,6 +207,10 @@ async def running(runtime: Runtime) -> AsyncIterator[list[HealthCheck]]:
             task = asyncio.create_task(loop.run_forever(stop))
             tasks.append(task)
             checks.append(TimerCheck(loop, task))
+        for worker in runtime.definition.workers:
+            task = asyncio.create_task(worker.run(runtime, stop))
+            tasks.append(task)
+            checks.append(WorkerCheck(worker, runtime, task))
     try:
         yield checks
     finally:
@@ -254,6 +270,22 @@ class RelayCheck:
             raise RuntimeError("stopped")
         if self._relay.last_error is not None:
             raise RuntimeError(f"failing: {self._relay.last_error}")
+
+
+class WorkerCheck:
+    """``/readyz``: the worker's task runs and it reports no problem."""
+
+    def __init__(self, worker: Worker, runtime: Runtime, task: "asyncio.Task[None]") -> None:
+        self.name = f"worker:{worker.name}"
+        self._worker = worker
+        self._runtime = runtime
+        self._task = task
+
+    async def check(self) -> None:
+        if self._task.done():
+            raise RuntimeError("stopped")
+        if problem := self._worker.problem(self._runtime):
+            raise RuntimeError(problem)
 
 
 class _Dynamic:

@@ -1,11 +1,107 @@
-"""Settings of the notifications service (environment variables with the ``KAMU_`` prefix)."""
+"""Settings of the notifications service (environment variables with the ``KAMU_`` prefix).
+
+Channels are on when configured: email when ``smtp_host`` is set, Slack and Teams when their
+webhook addresses are, personal webhooks always (each person gives their own address). Every
+time policy (reminder lead, retries, leases, polls) is a setting so tests run in seconds.
+"""
+
+from datetime import time
+from typing import TYPE_CHECKING
+
+from pydantic import Field, SecretStr, model_validator
 
 from kamu_shared.settings import ServiceSettings
 
+if TYPE_CHECKING:
+    from kamu_shared.runtime import Runtime
+
 
 class NotificationsSettings(ServiceSettings):
-    """The notifications service's settings; its time policies join here as the domain arrives."""
+    """The notifications service's settings: channels, time policies, delivery limits."""
 
     service_name: str = "notifications"
     http_port: int = 8004
     database_url: str = "postgresql://postgres@127.0.0.1:5432/kamu_notifications"
+
+    # Channels
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: no email.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    smtp_tls: bool = Field(default=False, description="Connect over TLS (port 465 style).")
+    email_from: str = Field(default="Kamu <kamu@kamu.invalid>", description="From and ORGANIZER.")
+    slack_webhook_url: str | None = Field(
+        default=None,
+        description="Slack workflow webhook that sends a direct message to the ``user`` given.",
+    )
+    teams_webhook_url: str | None = Field(
+        default=None,
+        description="Teams workflow webhook that posts the card to the chat of the user given.",
+    )
+    webhook_signing_secret: SecretStr | None = Field(
+        default=None,
+        description="Key from which each person's webhook secret is derived "
+        "(default: derived from the JWT secret).",
+    )
+    webhook_allow_http: bool = Field(
+        default=False, description="Accept http:// webhook addresses (local runs and tests)."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Accept webhook addresses on loopback and private networks (local runs).",
+    )
+    app_base_url: str = Field(
+        default="http://localhost:8080", description="Where links in notifications point."
+    )
+
+    # People
+    default_locale: str = Field(default="en", description="For people without a known locale.")
+    default_time_zone: str = Field(default="UTC", description="For people without a known zone.")
+    default_digest_at: time = Field(default=time(8, 0), description="Local time of the digest.")
+
+    # Time policies
+    max_event_age_seconds: float = Field(
+        default=2 * 24 * 3600,
+        gt=0,
+        description="Events older than this are learned from but notify nobody (a new "
+        "deployment reading a topic's history must not send its past).",
+    )
+    reminder_lead_seconds: float = Field(
+        default=3600, gt=0, description="How long before a meeting its reminder goes out."
+    )
+    reminder_poll_seconds: float = Field(default=30.0, gt=0)
+    reminder_batch: int = Field(default=500, ge=1)
+    dispatch_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the dispatcher looks for due deliveries."
+    )
+    dispatch_concurrency: int = Field(
+        default=32, ge=1, description="Deliveries in flight at once, per process."
+    )
+    endpoint_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Deliveries in flight at once to one endpoint (a slow one takes no more).",
+    )
+    send_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest wait for one channel to accept a message."
+    )
+    lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A delivery claimed longer ago (its dispatcher gone) is sent again.",
+    )
+    retry_attempts: int = Field(default=6, ge=1, description="Attempts before giving up.")
+    retry_initial_seconds: float = Field(default=30.0, gt=0)
+    retry_max_seconds: float = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> "NotificationsSettings":
+        if self.lease_seconds <= self.send_timeout_seconds:
+            raise ValueError("lease_seconds must be longer than send_timeout_seconds")
+        return self
+
+
+def settings_of(runtime: "Runtime") -> NotificationsSettings:
+    assert isinstance(runtime.settings, NotificationsSettings)
+    return runtime.settings

@@ -1,0 +1,364 @@
+"""Claiming due deliveries, and recording how each went.
+
+A claim marks deliveries ``sending`` with a token and a lease, and commits before anything is
+sent: another dispatcher (another replica) skips them. Each outcome is recorded in a
+transaction of its own, only while the claim is still the recorder's (its advisory lock
+orders two recorders of one delivery), with the outcome event appended first. A dispatcher
+that dies mid-send leaves its claims to expire: they are claimed again and sent again with the
+same idempotency id (``in_doubt``), which is the one window where a receiver may see a message
+twice and is why every message carries that id.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from prometheus_client import Counter
+
+from kamu_notifications.domain.events import (
+    Channel,
+    NotificationFailed,
+    NotificationSent,
+    NotificationSuppressed,
+)
+from kamu_notifications.domain.quiet import backoff
+from kamu_notifications.planning import ACTOR
+from kamu_notifications.state import HANDLING, NOTIFICATION
+from kamu_shared.commands import Append
+from kamu_shared.db.pool import Connection
+from kamu_shared.events import DomainEvent
+from kamu_shared.runtime import Runtime
+
+log = structlog.get_logger("kamu.notifications.dispatch")
+OUTCOMES = Counter(
+    "kamu_notification_outcomes_total",
+    "Notification deliveries by channel and outcome",
+    ["channel", "outcome"],
+)
+
+CLAIM = """
+WITH due AS (
+    SELECT notification_id, channel, endpoint, due_at, status
+    FROM notifications_deliveries
+    WHERE ((status = 'pending' AND due_at <= now())
+           OR (status = 'sending' AND claimed_until < now()))
+      AND endpoint <> ALL($1::text[])
+    ORDER BY due_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), ranked AS (
+    SELECT due.*, row_number() OVER (PARTITION BY endpoint ORDER BY due_at) AS n FROM due
+), chosen AS (
+    SELECT ranked.* FROM ranked
+    LEFT JOIN jsonb_each_text($3::jsonb) busy ON busy.key = ranked.endpoint
+    WHERE ranked.n + coalesce(busy.value::int, 0) <= $4
+    ORDER BY due_at
+    LIMIT $5
+)
+UPDATE notifications_deliveries d
+SET status = 'sending', claim = $6, claimed_until = now() + make_interval(secs => $7),
+    attempts = d.attempts + 1
+FROM chosen
+WHERE d.notification_id = chosen.notification_id AND d.channel = chosen.channel
+RETURNING d.notification_id, d.channel, d.recipient_id, d.endpoint, d.attempts, d.deferred_by,
+          d.digest_id, d.claim, chosen.status = 'sending' AS in_doubt
+"""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this dispatcher holds: send it, then record how it went."""
+
+    notification_id: uuid.UUID
+    channel: Channel
+    recipient_id: str
+    endpoint: str
+    attempts: int
+    deferred_by: str | None
+    digest_id: uuid.UUID | None
+    claim: uuid.UUID
+    in_doubt: bool
+
+    @classmethod
+    def of(cls, row: Any) -> "Claimed":
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+
+    @property
+    def key(self) -> str:
+        return f"{self.notification_id}/{self.channel}"
+
+
+async def claim(
+    runtime: Runtime,
+    *,
+    room: int,
+    full: Sequence[str],
+    busy: dict[str, int],
+    per_endpoint: int,
+    lease: float,
+) -> list[Claimed]:
+    """Claim up to ``room`` due deliveries, at most ``per_endpoint`` in flight per endpoint
+    (``busy`` holds what is in flight now; endpoints in ``full`` are not even looked at, so
+    a slow endpoint's backlog never hides the others' deliveries)."""
+    token = uuid.uuid4()
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            CLAIM,
+            list(full),
+            max(room * 4, 50),
+            busy,
+            per_endpoint,
+            room,
+            token,
+            lease,
+        )
+    return [Claimed.of(r) for r in rows]
+
+
+async def claim_digest(
+    runtime: Runtime, first: Claimed, digest_id: uuid.UUID, lease: float
+) -> list[Claimed]:
+    """The other deliveries of ``first``'s recipient and channel waiting for the same digest."""
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            """WITH waiting AS (
+                   SELECT notification_id, channel FROM notifications_deliveries
+                   WHERE recipient_id = $1 AND channel = $2 AND status = 'pending'
+                     AND deferred_by = 'digest' AND due_at <= now() + interval '1 minute'
+                   FOR UPDATE SKIP LOCKED)
+               UPDATE notifications_deliveries d
+               SET status = 'sending', claim = $3, attempts = d.attempts + 1,
+                   claimed_until = now() + make_interval(secs => $4), digest_id = $5
+               FROM waiting w
+               WHERE d.notification_id = w.notification_id AND d.channel = w.channel
+               RETURNING d.notification_id, d.channel, d.recipient_id, d.endpoint, d.attempts,
+                         d.deferred_by, d.digest_id, d.claim, false AS in_doubt""",
+            first.recipient_id,
+            first.channel,
+            first.claim,
+            lease,
+            digest_id,
+        )
+        await conn.execute(
+            """UPDATE notifications_deliveries SET digest_id = $3
+               WHERE notification_id = $1 AND channel = $2""",
+            first.notification_id,
+            first.channel,
+            digest_id,
+        )
+    return [Claimed.of(r) for r in rows if r["notification_id"] != first.notification_id]
+
+
+async def _still_mine(conn: Connection, held: Claimed) -> bool:
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('notifications-delivery'), hashtext($1))", held.key
+    )
+    mine = await conn.fetchval(
+        """SELECT claim = $3 FROM notifications_deliveries
+           WHERE notification_id = $1 AND channel = $2 AND status = 'sending'""",
+        held.notification_id,
+        held.channel,
+        held.claim,
+    )
+    if not mine:
+        log.warning("delivery-claim-lost", delivery=held.key)
+    return bool(mine)
+
+
+def _outcome(held: Claimed, kind: str, cause_id: str) -> dict[str, Any]:
+    return {
+        "notification_id": str(held.notification_id),
+        "recipient_id": held.recipient_id,
+        "channel": held.channel,
+        "kind": kind,
+        "cause_id": cause_id,
+    }
+
+
+async def _finish(
+    runtime: Runtime,
+    held: Sequence[Claimed],
+    events: Sequence[DomainEvent],
+    status: str,
+    outcome: str,
+    detail: str | None,
+    now: datetime,
+) -> int:
+    """Record a final status for deliveries still held, each with its event; returns how many."""
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        mine = [(h, e) for h, e in zip(held, events, strict=True) if await _still_mine(conn, h)]
+        appends: list[Append] = [
+            (NOTIFICATION.stream(str(h.notification_id)), NOTIFICATION, [e], None) for h, e in mine
+        ]
+        await HANDLING.record(conn, runtime.store, appends, actor=ACTOR)
+        for h, _ in mine:
+            await conn.execute(
+                """UPDATE notifications_deliveries
+                   SET status = $3, claim = NULL, claimed_until = NULL, finished_at = $4,
+                       detail = $5, deferred_by = NULL
+                   WHERE notification_id = $1 AND channel = $2""",
+                h.notification_id,
+                h.channel,
+                status,
+                now,
+                detail,
+            )
+            await _attempt(conn, h, now, outcome, detail)
+    for h, _ in mine:
+        OUTCOMES.labels(h.channel, outcome).inc()
+    return len(mine)
+
+
+async def _attempt(
+    conn: Connection, held: Claimed, now: datetime, outcome: str, detail: str | None
+) -> None:
+    await conn.execute(
+        "INSERT INTO notifications_attempts VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        held.notification_id,
+        held.channel,
+        held.attempts,
+        now,
+        outcome,
+        detail,
+    )
+
+
+async def sent(
+    runtime: Runtime,
+    held: Sequence[Claimed],
+    kinds: Sequence[tuple[str, str]],
+    now: datetime,
+    digest_id: uuid.UUID | None = None,
+) -> int:
+    """Accepted by the channel; ``kinds`` holds (kind, cause id) per delivery."""
+    events = [
+        NotificationSent(
+            **_outcome(h, kind, cause),
+            attempts=h.attempts,
+            digest_id=str(digest_id) if digest_id else None,
+            in_doubt=h.in_doubt,
+        )
+        for h, (kind, cause) in zip(held, kinds, strict=True)
+    ]
+    detail = f"in digest {digest_id}" if digest_id else None
+    return await _finish(runtime, held, events, "sent", "sent", detail, now)
+
+
+async def failed(
+    runtime: Runtime,
+    held: Sequence[Claimed],
+    kinds: Sequence[tuple[str, str]],
+    reason: str,
+    now: datetime,
+) -> int:
+    events = [
+        NotificationFailed(**_outcome(h, kind, cause), attempts=h.attempts, reason=reason)
+        for h, (kind, cause) in zip(held, kinds, strict=True)
+    ]
+    return await _finish(runtime, held, events, "failed", "failed", reason, now)
+
+
+async def suppressed(
+    runtime: Runtime,
+    held: Claimed,
+    kind: str,
+    cause: str,
+    reason: str,
+    now: datetime,
+    *,
+    status: str = "suppressed",
+) -> int:
+    event = NotificationSuppressed(**_outcome(held, kind, cause), reason=reason)  # type: ignore[arg-type]
+    return await _finish(runtime, [held], [event], status, status, reason, now)
+
+
+async def release(
+    runtime: Runtime,
+    held: Sequence[Claimed],
+    until: datetime,
+    outcome: str,
+    detail: str | None,
+    now: datetime,
+    *,
+    counts: bool,
+    deferred_by: str | None = None,
+) -> None:
+    """Back to pending, due at ``until``: a retry (``counts``: the attempt was made) or a
+    deferral (quiet hours, digest: it was not)."""
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        for h in held:
+            if not await _still_mine(conn, h):
+                continue
+            await conn.execute(
+                """UPDATE notifications_deliveries
+                   SET status = 'pending', claim = NULL, claimed_until = NULL, due_at = $3,
+                       attempts = attempts - $4, detail = $5, deferred_by = $6,
+                       digest_id = CASE WHEN $6::text = 'digest' THEN digest_id END
+                   WHERE notification_id = $1 AND channel = $2""",
+                h.notification_id,
+                h.channel,
+                until,
+                0 if counts else 1,
+                detail,
+                deferred_by,
+            )
+            await _attempt(conn, h, now, outcome, detail)
+            OUTCOMES.labels(h.channel, outcome).inc()
+
+
+async def fall_back(
+    runtime: Runtime,
+    held: Claimed,
+    kind: str,
+    cause: str,
+    email_endpoint: str | None,
+    now: datetime,
+) -> None:
+    """No Slack or Teams identity: this channel is suppressed (``no-identity``) and, unless
+    email is off or absent, an email delivery takes its place (once, however many fall back)."""
+    event = NotificationSuppressed(**_outcome(held, kind, cause), reason="no-identity")
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        if not await _still_mine(conn, held):
+            return
+        await HANDLING.record(
+            conn,
+            runtime.store,
+            [(NOTIFICATION.stream(str(held.notification_id)), NOTIFICATION, [event], None)],
+            actor=ACTOR,
+        )
+        detail = "no identity: by email" if email_endpoint else "no identity"
+        await conn.execute(
+            """UPDATE notifications_deliveries
+               SET status = 'fallback', claim = NULL, claimed_until = NULL, finished_at = $3,
+                   detail = $4
+               WHERE notification_id = $1 AND channel = $2""",
+            held.notification_id,
+            held.channel,
+            now,
+            detail,
+        )
+        await _attempt(conn, held, now, "fallback", detail)
+        if email_endpoint:
+            await conn.execute(
+                """INSERT INTO notifications_deliveries (notification_id, channel, recipient_id,
+                       status, endpoint, due_at, created_at)
+                   VALUES ($1, 'email', $2, 'pending', $3, $4, $4)
+                   ON CONFLICT DO NOTHING""",
+                held.notification_id,
+                held.recipient_id,
+                email_endpoint,
+                now,
+            )
+    OUTCOMES.labels(held.channel, "fallback").inc()
+
+
+def delay(attempt: int, initial: float, maximum: float, retry_after: float | None) -> timedelta:
+    """The wait before the next attempt: exponential backoff, or the receiver's Retry-After
+    when it asks for longer (capped by ``maximum``)."""
+    wait = backoff(attempt, initial, maximum)
+    if retry_after is not None:
+        wait = max(wait, timedelta(seconds=min(retry_after, maximum)))
+    return wait

@@ -1,0 +1,408 @@
+"""The dispatcher: sends due deliveries, many at once, none twice.
+
+One per process, beside the consumers. It claims due deliveries as slots free up (up to
+``dispatch_concurrency`` in flight, at most ``endpoint_concurrency`` per endpoint), sends each
+in a task of its own and records the outcome (:mod:`claims`). A slow or failing endpoint holds
+only its own slots, for at most ``send_timeout_seconds`` each; its retries wait out their
+backoff as pending rows, so everybody else's deliveries go on.
+
+Before sending, the delivery is checked against the person as they are now: left (suppressed),
+channel turned off (suppressed), inside quiet hours (deferred to their end), waiting for a
+daily digest (deferred, then sent as one message with the others), no Slack or Teams identity
+(falls back to email).
+"""
+
+import asyncio
+import contextlib
+import functools
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any
+
+import httpx
+import structlog
+
+from kamu_notifications.content.invites import invite, method_for
+from kamu_notifications.content.render import Recipient, Rendered, render
+from kamu_notifications.dispatch import claims, email, payloads
+from kamu_notifications.dispatch.claims import Claimed
+from kamu_notifications.dispatch.http import encode, post, signed_headers, webhook_secret
+from kamu_notifications.dispatch.outcomes import SendOutcome
+from kamu_notifications.domain.quiet import next_digest, quiet_until
+from kamu_notifications.planning import endpoint
+from kamu_notifications.settings import NotificationsSettings, settings_of
+from kamu_notifications.state import Person, Prefs, person_of, prefs_of
+from kamu_shared.runtime import Runtime, Worker
+
+log = structlog.get_logger("kamu.notifications.dispatch")
+
+
+class Dispatcher:
+    """Claims, sends and records deliveries until stopped."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings: NotificationsSettings = settings_of(runtime)
+        self.in_flight: Counter[str] = Counter()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.failed_claims = 0
+        self._freed = asyncio.Event()
+        self.client = httpx.AsyncClient(
+            timeout=self.settings.send_timeout_seconds,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=self.settings.dispatch_concurrency),
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                claimed = await self._claim()
+                room_left = self.settings.dispatch_concurrency - len(self.tasks)
+                if claimed and room_left > 0:
+                    continue  # more may be due: claim again at once
+                self._freed.clear()
+                waits = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self._freed.wait()),
+                ]
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait(
+                        waits,
+                        timeout=self.settings.dispatch_poll_seconds,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                for w in waits:
+                    w.cancel()
+        finally:
+            await self._drain()
+            await self.client.aclose()
+
+    async def _drain(self) -> None:
+        """On shutdown, let sends in flight finish (their claims expire if they cannot)."""
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=self.settings.send_timeout_seconds + 1)
+        for task in self.tasks:
+            task.cancel()
+
+    async def _claim(self) -> int:
+        room = self.settings.dispatch_concurrency - len(self.tasks)
+        if room <= 0:
+            return 0
+        cap = self.settings.endpoint_concurrency
+        full = [where for where, n in self.in_flight.items() if n >= cap]
+        busy = {where: n for where, n in self.in_flight.items() if n}
+        try:
+            claimed = await claims.claim(
+                self.runtime,
+                room=room,
+                full=full,
+                busy=busy,
+                per_endpoint=cap,
+                lease=self.settings.lease_seconds,
+            )
+        except Exception as exc:  # the database blinked: try again next round
+            self.failed_claims += 1
+            log.warning("dispatch-claim-failed", error=repr(exc), in_a_row=self.failed_claims)
+            return 0
+        self.failed_claims = 0
+        for held in claimed:
+            self.in_flight[held.endpoint] += 1
+            task = asyncio.create_task(self._deliver(held))
+            self.tasks.add(task)
+            task.add_done_callback(functools.partial(self._done, held=held))
+        return len(claimed)
+
+    def _done(self, task: "asyncio.Task[None]", *, held: Claimed) -> None:
+        self.tasks.discard(task)
+        self.in_flight[held.endpoint] -= 1
+        if self.in_flight[held.endpoint] <= 0:
+            del self.in_flight[held.endpoint]
+        self._freed.set()
+
+    async def _deliver(self, held: Claimed) -> None:
+        try:
+            await Delivery(self, held).run()
+        except Exception as exc:
+            # The outcome could not be recorded (a database error): the claim expires and the
+            # delivery is sent again with the same idempotency id.
+            log.error("delivery-failed-to-record", delivery=held.key, error=repr(exc))
+
+    def problem(self) -> str | None:
+        if self.failed_claims >= 3:
+            return f"claiming deliveries failed {self.failed_claims} times in a row"
+        return None
+
+
+class Delivery:
+    """One claimed delivery (or a digest led by it), from checks to the recorded outcome."""
+
+    def __init__(self, dispatcher: Dispatcher, held: Claimed) -> None:
+        self.d = dispatcher
+        self.runtime = dispatcher.runtime
+        self.settings = dispatcher.settings
+        self.held = held
+
+    async def run(self) -> None:
+        held, now = self.held, datetime.now(UTC)
+        async with self.runtime.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT * FROM notifications_notifications WHERE notification_id = $1",
+                held.notification_id,
+            )
+            person = await person_of(conn, held.recipient_id, self.settings)
+            prefs = await prefs_of(conn, held.recipient_id, self.settings)
+        if row is None:
+            raise LookupError(f"delivery {held.key} has no notification")
+        kind, cause = row["kind"], row["cause_id"]
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=row["correlation_id"],
+            notification_id=str(held.notification_id),
+            channel=held.channel,
+        ):
+            await self._run(row, person, prefs, kind, cause, now)
+
+    async def _run(
+        self, row: Any, person: Person | None, prefs: Prefs, kind: str, cause: str, now: datetime
+    ) -> None:
+        held, s = self.held, self.settings
+        if person is None:  # pairing has not told us of them yet: they may arrive
+            await self._retry_or_fail([held], [(kind, cause)], "recipient unknown", None, now)
+            return
+        if person.left:
+            await claims.suppressed(self.runtime, held, kind, cause, "person-left", now)
+            return
+        if not prefs.wants(held.channel) or (held.channel == "webhook" and not prefs.webhook_url):
+            await claims.suppressed(self.runtime, held, kind, cause, "preference-off", now)
+            return
+        recipient = person.recipient
+        if (until := quiet_until(now, recipient.zone, prefs.quiet_hours)) is not None:
+            await claims.release(
+                self.runtime,
+                [held],
+                until,
+                "deferred",
+                "quiet hours",
+                now,
+                counts=False,
+                deferred_by="quiet-hours",
+            )
+            return
+        if held.channel in ("slack", "teams"):
+            identity = (
+                recipient.slack_user_id if held.channel == "slack" else recipient.teams_user_id
+            )
+            if not identity:
+                email_on = s.smtp_host is not None and prefs.wants("email")
+                where = endpoint("email", prefs) if email_on else None
+                await claims.fall_back(self.runtime, held, kind, cause, where, now)
+                return
+        if held.channel == "email" and not recipient.email:
+            await self._retry_or_fail([held], [(kind, cause)], "no email address", None, now)
+            return
+        digest = bool(row["digestible"]) and (held.deferred_by == "digest" or held.digest_id)
+        if row["digestible"] and prefs.digest == "daily" and not digest:
+            due = next_digest(now, recipient.zone, prefs.digest_at)
+            await claims.release(
+                self.runtime,
+                [held],
+                due,
+                "deferred",
+                "daily digest",
+                now,
+                counts=False,
+                deferred_by="digest",
+            )
+            return
+        if digest:
+            await self._send_digest(row, recipient, prefs, now)
+            return
+        outcome = await self._send_one(row, recipient, prefs)
+        await self._record([held], [(kind, cause)], outcome, now)
+
+    async def _names(self, ids: Sequence[str]) -> dict[str, str]:
+        async with self.runtime.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT person_id, display_name FROM notifications_people "
+                "WHERE person_id = ANY($1::text[])",
+                list(ids),
+            )
+        return {r["person_id"]: r["display_name"] for r in rows}
+
+    async def _rendered(self, row: Any, recipient: Recipient) -> Rendered:
+        params = dict(row["params"])
+        other = params.get("other_id")
+        name = (await self._names([other])).get(other) if isinstance(other, str) else None
+        return render(row["kind"], params, recipient, name, base_url=self.settings.app_base_url)
+
+    async def _send_one(self, row: Any, recipient: Recipient, prefs: Prefs) -> SendOutcome:
+        held = self.held
+        rendered = await self._rendered(row, recipient)
+        message_id = str(held.notification_id)
+        params = dict(row["params"])
+        if held.channel == "email":
+            calendar = await self._calendar(row, params, recipient, rendered)
+            message = email.build(
+                self.settings,
+                (recipient.display_name, recipient.email or ""),
+                rendered,
+                message_id,
+                calendar,
+            )
+            return await email.send(self.settings, message)
+        return await self._post(
+            row["kind"], recipient, prefs, rendered, message_id, params, row["created_at"]
+        )
+
+    async def _post(
+        self,
+        kind: str,
+        recipient: Recipient,
+        prefs: Prefs,
+        rendered: Rendered,
+        message_id: str,
+        params: dict[str, Any],
+        created_at: datetime,
+        items: list[str] | None = None,
+    ) -> SendOutcome:
+        s, channel = self.settings, self.held.channel
+        headers = {"idempotency-key": message_id}
+        if channel == "slack" and s.slack_webhook_url:
+            body = encode(payloads.slack(recipient, rendered, message_id))
+            return await post(self.d.client, s.slack_webhook_url, body, headers)
+        if channel == "teams" and s.teams_webhook_url:
+            body = encode(payloads.teams(recipient, rendered, message_id))
+            return await post(self.d.client, s.teams_webhook_url, body, headers)
+        if channel == "webhook" and prefs.webhook_url:
+            body = encode(
+                payloads.webhook(
+                    message_id, kind, recipient.person_id, rendered, params, created_at, items
+                )
+            )
+            secret = webhook_secret(s, recipient.person_id, prefs.webhook_url)
+            signed = signed_headers(secret, message_id, body)
+            return await post(self.d.client, prefs.webhook_url, body, signed)
+        return claims_failed(f"{channel} is not configured")
+
+    async def _calendar(
+        self, row: Any, params: dict[str, Any], recipient: Recipient, rendered: Rendered
+    ) -> tuple[str, bytes] | None:
+        method = method_for(row["kind"])
+        if method is None:
+            return None
+        async with self.runtime.pool.acquire() as conn:
+            people = [
+                await person_of(conn, params[k], self.settings)
+                for k in ("colleague_id", "kamu_id")
+                if params.get(k)
+            ]
+        attendees = [p.recipient for p in people if p is not None]
+        name, address = _sender(self.settings.email_from)
+        ics = invite(row["kind"], params, attendees, (address, name), rendered.subject)
+        return (method, ics) if ics else None
+
+    async def _send_digest(
+        self, row: Any, recipient: Recipient, prefs: Prefs, now: datetime
+    ) -> None:
+        held, s = self.held, self.settings
+        digest_id = held.digest_id or uuid.uuid4()
+        others = await claims.claim_digest(self.runtime, held, digest_id, s.lease_seconds)
+        group = [held, *others]
+        async with self.runtime.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM notifications_notifications WHERE notification_id = ANY($1) "
+                "ORDER BY created_at",
+                [h.notification_id for h in group],
+            )
+        by_id = {r["notification_id"]: r for r in rows}
+        kinds = [
+            (by_id[h.notification_id]["kind"], by_id[h.notification_id]["cause_id"]) for h in group
+        ]
+        items = [await self._rendered(by_id[h.notification_id], recipient) for h in group]
+        digest = render("digest", {}, recipient, None, base_url=s.app_base_url, items=items)
+        message_id = str(digest_id)
+        if held.channel == "email":
+            message = email.build(
+                s, (recipient.display_name, recipient.email or ""), digest, message_id, None
+            )
+            outcome = await email.send(s, message)
+        else:
+            outcome = await self._post(
+                "digest",
+                recipient,
+                prefs,
+                digest,
+                message_id,
+                {},
+                now,
+                items=[str(h.notification_id) for h in group],
+            )
+        await self._record(group, kinds, outcome, now, digest_id=digest_id)
+
+    async def _record(
+        self,
+        group: list[Claimed],
+        kinds: list[tuple[str, str]],
+        outcome: SendOutcome,
+        now: datetime,
+        digest_id: uuid.UUID | None = None,
+    ) -> None:
+        if outcome.result == "sent":
+            await claims.sent(self.runtime, group, kinds, now, digest_id)
+        else:
+            detail = outcome.detail or outcome.result
+            if outcome.result == "failed":
+                await claims.failed(self.runtime, group, kinds, detail, now)
+            else:
+                await self._retry_or_fail(group, kinds, detail, outcome.retry_after, now)
+
+    async def _retry_or_fail(
+        self,
+        group: list[Claimed],
+        kinds: list[tuple[str, str]],
+        detail: str,
+        retry_after: float | None,
+        now: datetime,
+    ) -> None:
+        s = self.settings
+        attempts = max(h.attempts for h in group)
+        if attempts >= s.retry_attempts:
+            await claims.failed(self.runtime, group, kinds, f"{detail} (gave up)", now)
+            return
+        wait = claims.delay(attempts, s.retry_initial_seconds, s.retry_max_seconds, retry_after)
+        await claims.release(
+            self.runtime,
+            group,
+            now + wait,
+            "retry",
+            detail,
+            now,
+            counts=True,
+            deferred_by=self.held.deferred_by if self.held.deferred_by == "digest" else None,
+        )
+
+
+def claims_failed(detail: str) -> SendOutcome:
+    return SendOutcome("failed", detail)
+
+
+def _sender(value: str) -> tuple[str, str]:
+    name, address = parseaddr(value)
+    return name or "Kamu", address
+
+
+def dispatcher_worker() -> Worker:
+    """The dispatcher as the runtime runs it, with its state for ``/readyz``."""
+
+    async def run(runtime: Runtime, stop: asyncio.Event) -> None:
+        dispatcher = Dispatcher(runtime)
+        runtime.local["dispatcher"] = dispatcher
+        await dispatcher.run(stop)
+
+    def problem(runtime: Runtime) -> str | None:
+        dispatcher = runtime.local.get("dispatcher")
+        return dispatcher.problem() if isinstance(dispatcher, Dispatcher) else None
+
+    return Worker(name="notifications-dispatch", run=run, problem=problem)
