@@ -32,7 +32,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
-    status: int
+    status: int  # 0 while the receiver holds the request open
     at: float
 
     def json(self) -> Any:
@@ -75,12 +75,15 @@ class HttpReceiver:
             if not message.get("more_body"):
                 break
         path = scope["path"]
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        # Recorded on arrival (status 0 until answered), so a test sees a request held open.
+        received = Received(path, headers, body, 0, time.monotonic())
+        self.requests.append(received)
         if path in self.delays:
             await asyncio.sleep(self.delays[path])
         script = self.scripts.get(path)
         status = script.pop(0) if script else self.default
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        self.requests.append(Received(path, headers, body, status, time.monotonic()))
+        received.status = status
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 

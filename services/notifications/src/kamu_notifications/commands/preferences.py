@@ -28,7 +28,11 @@ from kamu_shared.web.ids import PersonId
 
 router = APIRouter(tags=["preferences"])
 LocalTime = Annotated[
-    str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, local time.")
+    str,
+    Field(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        description="HH:MM (or HH:MM:SS), local time.",
+    ),
 ]
 PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
@@ -82,12 +86,11 @@ class PreferencesOut(BaseModel):
 
 
 def _clock(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
+    return time.fromisoformat(value)
 
 
 def _hhmm(value: time) -> str:
-    return value.strftime("%H:%M")
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
 
 
 def check_webhook_url(settings: NotificationsSettings, url: str) -> None:
