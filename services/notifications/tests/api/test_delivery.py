@@ -4,7 +4,9 @@ up on permanent ones, never held up by another endpoint, and recorded as events.
 import asyncio
 from collections import Counter
 
+import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from kamu_notifications.domain import inbound
 from kamu_shared.testing.receivers import http_receiver
@@ -62,12 +64,8 @@ async def test_webhook_signatures_verify_with_the_persons_secret(service):
     other = await service.person()
     other_secret = await with_webhook(service, other)
     assert other_secret != secret
-    try:
+    with pytest.raises(WebhookVerificationError, match="signature"):
         Webhook(other_secret).verify(request.body, request.headers)
-    except Exception as exc:  # the library's WebhookVerificationError
-        assert "signature" in str(exc).lower()
-    else:
-        raise AssertionError("another person's secret verified the signature")
 
 
 async def test_a_receiver_answering_500_then_200_gets_exactly_one_accepted_delivery(service):

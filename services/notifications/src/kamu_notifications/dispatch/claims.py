@@ -11,7 +11,7 @@ twice and is why every message carries that id.
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,8 @@ OUTCOMES = Counter(
 
 CLAIM = """
 WITH due AS (
-    SELECT notification_id, channel, endpoint, due_at, status
+    SELECT notification_id, channel, endpoint, due_at, status, recipient_id, deferred_by,
+           digest_id
     FROM notifications_deliveries
     WHERE ((status = 'pending' AND due_at <= now())
            OR (status = 'sending' AND claimed_until < now()))
@@ -50,11 +51,19 @@ WITH due AS (
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 ), ranked AS (
-    SELECT due.*, row_number() OVER (PARTITION BY endpoint ORDER BY due_at) AS n FROM due
+    SELECT due.*, row_number() OVER (PARTITION BY endpoint ORDER BY due_at) AS n,
+           -- one delivery leads each digest (it gathers the others when it is sent)
+           row_number() OVER (PARTITION BY recipient_id, channel,
+                                           deferred_by = 'digest' OR digest_id IS NOT NULL,
+                                           coalesce(digest_id::text, '')
+                              ORDER BY due_at) AS leader
+    FROM due
 ), chosen AS (
     SELECT ranked.* FROM ranked
     LEFT JOIN jsonb_each_text($3::jsonb) busy ON busy.key = ranked.endpoint
     WHERE ranked.n + coalesce(busy.value::int, 0) <= $4
+      AND (ranked.leader = 1
+           OR (ranked.deferred_by IS DISTINCT FROM 'digest' AND ranked.digest_id IS NULL))
     ORDER BY due_at
     LIMIT $5
 )
@@ -99,57 +108,64 @@ async def claim(
     busy: dict[str, int],
     per_endpoint: int,
     lease: float,
-) -> list[Claimed]:
-    """Claim up to ``room`` due deliveries, at most ``per_endpoint`` in flight per endpoint
+) -> list[list[Claimed]]:
+    """Claim up to ``room`` due sends, at most ``per_endpoint`` in flight per endpoint
     (``busy`` holds what is in flight now; endpoints in ``full`` are not even looked at, so
-    a slow endpoint's backlog never hides the others' deliveries)."""
+    a slow endpoint's backlog never hides the others' deliveries).
+
+    Each send is a group: one delivery, or a digest's deliveries (its leader first), claimed
+    in the same transaction so that no other round or replica sends part of a digest alone.
+    """
     token = uuid.uuid4()
     async with runtime.pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(
-            CLAIM,
-            list(full),
-            max(room * 4, 50),
-            busy,
-            per_endpoint,
-            room,
-            token,
-            lease,
+            CLAIM, list(full), max(room * 4, 50), busy, per_endpoint, room, token, lease
         )
-    return [Claimed.of(r) for r in rows]
+        groups = []
+        for row in rows:
+            leader = Claimed.of(row)
+            if leader.deferred_by == "digest" or leader.digest_id is not None:
+                groups.append(await _gather_digest(conn, leader, lease))
+            else:
+                groups.append([leader])
+    return groups
 
 
-async def claim_digest(
-    runtime: Runtime, first: Claimed, digest_id: uuid.UUID, lease: float
-) -> list[Claimed]:
-    """The other deliveries of ``first``'s recipient and channel waiting for the same digest."""
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            """WITH waiting AS (
-                   SELECT notification_id, channel FROM notifications_deliveries
-                   WHERE recipient_id = $1 AND channel = $2 AND status = 'pending'
-                     AND deferred_by = 'digest' AND due_at <= now() + interval '1 minute'
-                   FOR UPDATE SKIP LOCKED)
-               UPDATE notifications_deliveries d
-               SET status = 'sending', claim = $3, attempts = d.attempts + 1,
-                   claimed_until = now() + make_interval(secs => $4), digest_id = $5
-               FROM waiting w
-               WHERE d.notification_id = w.notification_id AND d.channel = w.channel
-               RETURNING d.notification_id, d.channel, d.recipient_id, d.endpoint, d.attempts,
-                         d.deferred_by, d.digest_id, d.claim, false AS in_doubt""",
-            first.recipient_id,
-            first.channel,
-            first.claim,
-            lease,
-            digest_id,
-        )
-        await conn.execute(
-            """UPDATE notifications_deliveries SET digest_id = $3
-               WHERE notification_id = $1 AND channel = $2""",
-            first.notification_id,
-            first.channel,
-            digest_id,
-        )
-    return [Claimed.of(r) for r in rows if r["notification_id"] != first.notification_id]
+async def _gather_digest(conn: Connection, leader: Claimed, lease: float) -> list[Claimed]:
+    """The deliveries waiting for the same digest as ``leader`` (or, sent once already and
+    in doubt, those of the same digest), claimed with it under one digest id."""
+    digest_id = leader.digest_id or uuid.uuid4()
+    rows = await conn.fetch(
+        """WITH waiting AS (
+               SELECT notification_id, channel, status FROM notifications_deliveries
+               WHERE recipient_id = $1 AND channel = $2
+                 AND NOT (notification_id = $6 AND channel = $2)
+                 AND ((status = 'pending' AND deferred_by = 'digest'
+                       AND due_at <= now() + interval '1 minute')
+                      OR (status = 'sending' AND digest_id = $5 AND claimed_until < now()))
+               FOR UPDATE SKIP LOCKED)
+           UPDATE notifications_deliveries d
+           SET status = 'sending', claim = $3, attempts = d.attempts + 1,
+               claimed_until = now() + make_interval(secs => $4), digest_id = $5
+           FROM waiting w
+           WHERE d.notification_id = w.notification_id AND d.channel = w.channel
+           RETURNING d.notification_id, d.channel, d.recipient_id, d.endpoint, d.attempts,
+                     d.deferred_by, d.digest_id, d.claim, w.status = 'sending' AS in_doubt""",
+        leader.recipient_id,
+        leader.channel,
+        leader.claim,
+        lease,
+        digest_id,
+        leader.notification_id,
+    )
+    await conn.execute(
+        "UPDATE notifications_deliveries SET digest_id = $3 "
+        "WHERE notification_id = $1 AND channel = $2",
+        leader.notification_id,
+        leader.channel,
+        digest_id,
+    )
+    return [replace(leader, digest_id=digest_id), *(Claimed.of(r) for r in rows)]
 
 
 async def _still_mine(conn: Connection, held: Claimed) -> bool:

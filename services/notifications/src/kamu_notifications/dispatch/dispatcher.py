@@ -108,9 +108,10 @@ class Dispatcher:
             log.warning("dispatch-claim-failed", error=repr(exc), in_a_row=self.failed_claims)
             return 0
         self.failed_claims = 0
-        for held in claimed:
+        for group in claimed:
+            held = group[0]
             self.in_flight[held.endpoint] += 1
-            task = asyncio.create_task(self._deliver(held))
+            task = asyncio.create_task(self._deliver(group))
             self.tasks.add(task)
             task.add_done_callback(functools.partial(self._done, held=held))
         return len(claimed)
@@ -122,9 +123,10 @@ class Dispatcher:
             del self.in_flight[held.endpoint]
         self._freed.set()
 
-    async def _deliver(self, held: Claimed) -> None:
+    async def _deliver(self, group: list[Claimed]) -> None:
+        held = group[0]
         try:
-            await Delivery(self, held).run()
+            await Delivery(self, group).run()
         except Exception as exc:
             # The outcome could not be recorded (a database error): the claim expires and the
             # delivery is sent again with the same idempotency id.
@@ -139,56 +141,69 @@ class Dispatcher:
 class Delivery:
     """One claimed delivery (or a digest led by it), from checks to the recorded outcome."""
 
-    def __init__(self, dispatcher: Dispatcher, held: Claimed) -> None:
+    def __init__(self, dispatcher: Dispatcher, group: list[Claimed]) -> None:
         self.d = dispatcher
         self.runtime = dispatcher.runtime
         self.settings = dispatcher.settings
-        self.held = held
+        self.held = group[0]
+        self.group = group
 
     async def run(self) -> None:
         held, now = self.held, datetime.now(UTC)
         async with self.runtime.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT * FROM notifications_notifications WHERE notification_id = $1",
-                held.notification_id,
+            rows = await conn.fetch(
+                "SELECT * FROM notifications_notifications WHERE notification_id = ANY($1) "
+                "ORDER BY created_at",
+                [h.notification_id for h in self.group],
             )
             person = await person_of(conn, held.recipient_id, self.settings)
             prefs = await prefs_of(conn, held.recipient_id, self.settings)
-        if row is None:
+        self.rows = {r["notification_id"]: r for r in rows}
+        if len(self.rows) != len(self.group):
             raise LookupError(f"delivery {held.key} has no notification")
-        kind, cause = row["kind"], row["cause_id"]
+        self.kinds = [
+            (self.rows[h.notification_id]["kind"], self.rows[h.notification_id]["cause_id"])
+            for h in self.group
+        ]
+        row = self.rows[held.notification_id]
         with structlog.contextvars.bound_contextvars(
             correlation_id=row["correlation_id"],
             notification_id=str(held.notification_id),
             channel=held.channel,
         ):
-            await self._run(row, person, prefs, kind, cause, now)
+            await self._run(row, person, prefs, now)
 
-    async def _run(
-        self, row: Any, person: Person | None, prefs: Prefs, kind: str, cause: str, now: datetime
-    ) -> None:
-        held, s = self.held, self.settings
+    async def _suppress(self, reason: str, now: datetime) -> None:
+        for held, (kind, cause) in zip(self.group, self.kinds, strict=True):
+            await claims.suppressed(self.runtime, held, kind, cause, reason, now)
+
+    async def _defer(self, until: datetime, why: str, deferred_by: str, now: datetime) -> None:
+        await claims.release(
+            self.runtime,
+            self.group,
+            until,
+            "deferred",
+            why,
+            now,
+            counts=False,
+            deferred_by=deferred_by,
+        )
+
+    async def _run(self, row: Any, person: Person | None, prefs: Prefs, now: datetime) -> None:
+        """The checks against the person as they are now, then the send."""
+        held, s, group = self.held, self.settings, self.group
         if person is None:  # pairing has not told us of them yet: they may arrive
-            await self._retry_or_fail([held], [(kind, cause)], "recipient unknown", None, now)
+            await self._retry_or_fail(group, self.kinds, "recipient unknown", None, now)
             return
         if person.left:
-            await claims.suppressed(self.runtime, held, kind, cause, "person-left", now)
+            await self._suppress("person-left", now)
             return
         if not prefs.wants(held.channel) or (held.channel == "webhook" and not prefs.webhook_url):
-            await claims.suppressed(self.runtime, held, kind, cause, "preference-off", now)
+            await self._suppress("preference-off", now)
             return
         recipient = person.recipient
         if (until := quiet_until(now, recipient.zone, prefs.quiet_hours)) is not None:
-            await claims.release(
-                self.runtime,
-                [held],
-                until,
-                "deferred",
-                "quiet hours",
-                now,
-                counts=False,
-                deferred_by="quiet-hours",
-            )
+            await self._defer(until, "quiet hours", "quiet-hours", now)
             return
         if held.channel in ("slack", "teams"):
             identity = (
@@ -197,30 +212,22 @@ class Delivery:
             if not identity:
                 email_on = s.smtp_host is not None and prefs.wants("email")
                 where = endpoint("email", prefs) if email_on else None
-                await claims.fall_back(self.runtime, held, kind, cause, where, now)
+                for h, (kind, cause) in zip(group, self.kinds, strict=True):
+                    await claims.fall_back(self.runtime, h, kind, cause, where, now)
                 return
         if held.channel == "email" and not recipient.email:
-            await self._retry_or_fail([held], [(kind, cause)], "no email address", None, now)
+            await self._retry_or_fail(group, self.kinds, "no email address", None, now)
             return
         digest = bool(row["digestible"]) and (held.deferred_by == "digest" or held.digest_id)
         if row["digestible"] and prefs.digest == "daily" and not digest:
             due = next_digest(now, recipient.zone, prefs.digest_at)
-            await claims.release(
-                self.runtime,
-                [held],
-                due,
-                "deferred",
-                "daily digest",
-                now,
-                counts=False,
-                deferred_by="digest",
-            )
+            await self._defer(due, "daily digest", "digest", now)
             return
         if digest:
-            await self._send_digest(row, recipient, prefs, now)
+            await self._send_digest(recipient, prefs, now)
             return
         outcome = await self._send_one(row, recipient, prefs)
-        await self._record([held], [(kind, cause)], outcome, now)
+        await self._record(group, self.kinds, outcome, now)
 
     async def _names(self, ids: Sequence[str]) -> dict[str, str]:
         async with self.runtime.pool.acquire() as conn:
@@ -303,24 +310,10 @@ class Delivery:
         ics = invite(row["kind"], params, attendees, (address, name), rendered.subject)
         return (method, ics) if ics else None
 
-    async def _send_digest(
-        self, row: Any, recipient: Recipient, prefs: Prefs, now: datetime
-    ) -> None:
-        held, s = self.held, self.settings
+    async def _send_digest(self, recipient: Recipient, prefs: Prefs, now: datetime) -> None:
+        held, s, group = self.held, self.settings, self.group
         digest_id = held.digest_id or uuid.uuid4()
-        others = await claims.claim_digest(self.runtime, held, digest_id, s.lease_seconds)
-        group = [held, *others]
-        async with self.runtime.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT * FROM notifications_notifications WHERE notification_id = ANY($1) "
-                "ORDER BY created_at",
-                [h.notification_id for h in group],
-            )
-        by_id = {r["notification_id"]: r for r in rows}
-        kinds = [
-            (by_id[h.notification_id]["kind"], by_id[h.notification_id]["cause_id"]) for h in group
-        ]
-        items = [await self._rendered(by_id[h.notification_id], recipient) for h in group]
+        items = [await self._rendered(self.rows[h.notification_id], recipient) for h in group]
         digest = render("digest", {}, recipient, None, base_url=s.app_base_url, items=items)
         message_id = str(digest_id)
         if held.channel == "email":
@@ -339,7 +332,7 @@ class Delivery:
                 now,
                 items=[str(h.notification_id) for h in group],
             )
-        await self._record(group, kinds, outcome, now, digest_id=digest_id)
+        await self._record(group, self.kinds, outcome, now, digest_id=digest_id)
 
     async def _record(
         self,
