@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import structlog
 
 from kamu_devstack.probes import database_url, ensure_databases
 from kamu_notifications.app import create_app
@@ -129,6 +130,19 @@ class Stack:
         return await eventually(done, timeout=20)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def plain_tracebacks():
+    """Unconfigured (as in tests), structlog draws each logged traceback with rich, which takes
+    seconds per 500; plain text here, the configuration as it was afterwards."""
+    saved = structlog.get_config()
+    renderer = structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.plain_traceback
+    )
+    structlog.configure(processors=[*saved["processors"][:-1], renderer])
+    yield
+    structlog.configure(**saved)
+
+
 @pytest.fixture(scope="module")
 async def stack(postgres_url, kafka_bootstrap):
     name = f"kamu_t_notifications_{uuid.uuid4().hex[:10]}"
@@ -205,9 +219,12 @@ async def written(service) -> dict[str, Any]:
     return {"counts": counts, "rows": rows}
 
 
-async def preferences_set_count(service) -> int:
+async def preferences_set_count(service, person: str) -> int:
+    """How many preferences-set events the person's preferences stream holds."""
     return await service.pool.fetchval(
-        "SELECT count(*) FROM kamu_events WHERE event_type = $1", PREFERENCES_SET
+        "SELECT count(*) FROM kamu_events WHERE event_type = $1 AND data->>'person_id' = $2",
+        PREFERENCES_SET,
+        person,
     )
 
 
@@ -649,7 +666,7 @@ async def test_the_same_put_twice_records_one_preferences_set(stack):
     person = new_person()
     async with stack.as_(person) as client:
         first = await client.put(f"/people/{person}/preferences", json=GOOD)
-        count = await preferences_set_count(stack)
+        count = await preferences_set_count(stack, person)
         second = await client.put(f"/people/{person}/preferences", json=GOOD)
         reordered = await client.put(
             f"/people/{person}/preferences", json=dict(reversed(list(GOOD.items())))
@@ -658,7 +675,7 @@ async def test_the_same_put_twice_records_one_preferences_set(stack):
     assert first.status_code == 200, first.text
     assert second.status_code == 200, second.text
     assert count == 1
-    assert await preferences_set_count(stack) == 1
+    assert await preferences_set_count(stack, person) == 1
     assert second.json() == first.json()
     assert reordered.json() == first.json()
     assert second.headers["etag"] == '"v1"'
@@ -677,7 +694,7 @@ async def test_a_changed_put_bumps_version_and_etag(stack):
 
     assert [r.json()["version"] for r in (first, second, third)] == [1, 2, 3]
     assert [r.headers["etag"] for r in (first, second, third)] == ['"v1"', '"v2"', '"v3"']
-    assert await preferences_set_count(stack) == 3
+    assert await preferences_set_count(stack, person) == 3
     assert shown.headers["etag"] == '"v3"'
     assert shown.json()["channels"]["email"] is True
     assert shown.json()["digest"] == "off"
@@ -794,37 +811,52 @@ async def test_a_bad_cursor_is_400(stack, cursor):
     assert_problem(response, 400, "invalid-cursor")
 
 
-@pytest.mark.parametrize(
-    "cursor",
-    [
-        pytest.param(encode_cursor({}), id="an empty object"),
-        pytest.param(encode_cursor({"next": "x"}), id="an object of other keys"),
-    ],
-)
 @pytest.mark.regression
 @pytest.mark.xfail(
     strict=True,
-    reason="read_models/inbox.py:104-114 reads a cursor without 'at' and 'id' as no position: "
-    "'position and at is None' lets {} through, and the first page is served again for a "
-    "cursor this service never issued (a client paging would start over, not be told)",
+    reason="read_models/inbox.py:99 and :107 read the cursor {} (a JSON object, but no "
+    "position) as no cursor at all: 'position and at is None' is false for an empty dict, so "
+    "the first page is served again for a cursor this service never issued, where a client "
+    "paging on should be told (400 invalid-cursor)",
 )
-async def test_a_cursor_without_a_position_is_400(stack, cursor):
+async def test_a_cursor_of_an_empty_object_is_400(stack):
     person = new_person()
     async with stack.as_(person) as client:
-        response = await client.get(f"/people/{person}/inbox", params={"cursor": cursor})
+        response = await client.get(f"/people/{person}/inbox", params={"cursor": encode_cursor({})})
+
+    assert_problem(response, 400, "invalid-cursor")
+
+
+@pytest.mark.regression
+@pytest.mark.xfail(
+    strict=True,
+    reason="read_models/inbox.py:103 parses the cursor's 'at' with datetime.fromisoformat and "
+    "hands it to asyncpg (line 112) unchecked: a time whose UTC value falls outside years "
+    "1 to 9999 makes asyncpg raise OverflowError/DataError while encoding $3, a 500; the "
+    "cursor is client input and should be a 400 invalid-cursor",
+)
+@pytest.mark.parametrize(
+    "at",
+    [
+        pytest.param("0001-01-01T00:00:00+01:00", id="before year 1 in UTC"),
+        pytest.param("9999-12-31T23:59:59-01:00", id="after year 9999 in UTC"),
+    ],
+)
+async def test_a_cursor_time_out_of_range_is_400_not_500(stack, at):
+    person = new_person()
+    async with stack.as_(person) as client:
+        response = await client.get(
+            f"/people/{person}/inbox", params={"cursor": encode_cursor({"at": at, "id": UUID_1})}
+        )
 
     assert_problem(response, 400, "invalid-cursor")
 
 
 @pytest.mark.parametrize(
     "at",
-    [
-        pytest.param("0001-01-01T00:00:00+01:00", id="before year 1 in UTC"),
-        pytest.param("9999-12-31T23:59:59-01:00", id="after year 9999 in UTC"),
-        pytest.param("0001-01-01T00:00:00", id="year 1 without an offset"),
-    ],
+    ["0001-01-01T00:00:00", "2030-01-01", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59Z"],
 )
-async def test_a_cursor_time_out_of_range_is_a_problem_not_a_500(stack, at):
+async def test_an_odd_but_representable_cursor_time_is_never_a_500(stack, at):
     person = new_person()
     async with stack.as_(person) as client:
         response = await client.get(
@@ -956,7 +988,7 @@ async def test_a_malformed_idempotency_key_is_400(stack, key):
     async with stack.as_(kamu) as client:
         response = await client.post(
             f"/people/{kamu}/inbox/{notification_id}/read",
-            headers={"Idempotency-Key": key.encode().decode("latin-1")},
+            headers={"Idempotency-Key": key.encode()},
         )
 
     assert_problem(response, 400, "invalid-idempotency-key")

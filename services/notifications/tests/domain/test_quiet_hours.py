@@ -128,12 +128,6 @@ def test_quiet_hours_ending_in_the_skipped_hour_end_later_not_earlier():
 
 
 @pytest.mark.regression
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain/quiet.py:15 resolves the end with fold=0: inside the repeated hour of the "
-    "autumn change (the second 03:15), quiet hours ending at 03:30 'end' at the first 03:30, "
-    "which has already passed, so the message goes out inside the person's quiet hours",
-)
 def test_quiet_hours_ending_in_the_repeated_hour_never_end_in_the_past():
     early = QuietHours(start=time(1, 0), end=time(3, 30))
     now = utc(2025, 10, 26, 1, 15)  # the second 03:15 (EET), after the first 03:30

@@ -141,12 +141,6 @@ def test_a_malformed_url_is_a_422_not_a_crash(url, allowed):
 
 
 @pytest.mark.regression
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands/preferences.py:116-119 only recognises dotted-quad IP literals: short and "
-    "hexadecimal IPv4 forms (127.1, 10.1, 0x7f.0.0.1) are taken for public host names, yet "
-    "getaddrinfo (and so httpx) connects to them as 127.0.0.1 and 10.0.0.1",
-)
 @pytest.mark.parametrize(
     "url",
     [
@@ -162,11 +156,5 @@ def test_loopback_and_private_addresses_in_short_forms_are_refused(url):
 
 
 @pytest.mark.regression
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands/preferences.py:100 lets port 0 through (urlsplit reads it as a port): "
-    "nothing listens there, so every delivery to the address fails after all its retries "
-    "instead of the person being told when they set it",
-)
 def test_port_zero_is_refused():
     refused("https://hooks.example.org:0/kamu", "invalid-webhook-url")

@@ -6,7 +6,6 @@ A webhook address must be ``https`` to a public host (settings open ``http`` and
 hosts for local runs); its signing secret is shown to the person only.
 """
 
-import ipaddress
 from datetime import time
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -14,7 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from kamu_notifications.dispatch.http import webhook_secret
+from kamu_notifications.dispatch.http import public_host, webhook_secret
 from kamu_notifications.domain import preferences as rules
 from kamu_notifications.domain.events import ChannelChoice, PreferencesSet, QuietHours
 from kamu_notifications.settings import NotificationsSettings, settings_of
@@ -34,7 +33,6 @@ LocalTime = Annotated[
         description="HH:MM (or HH:MM:SS), local time.",
     ),
 ]
-PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
 
 class ChannelsBody(BaseModel):
@@ -100,6 +98,8 @@ def check_webhook_url(settings: NotificationsSettings, url: str) -> None:
         parts.port  # noqa: B018 (a bad port raises here)
     except ValueError as exc:
         raise Unprocessable("webhook_url is not a valid URL", slug="invalid-webhook-url") from exc
+    if url.rstrip().endswith("#"):
+        raise Unprocessable("webhook_url must not carry a fragment", slug="invalid-webhook-url")
     allowed = ("https", "http") if settings.webhook_allow_http else ("https",)
     if parts.scheme not in allowed or not parts.hostname:
         raise Unprocessable(
@@ -110,16 +110,11 @@ def check_webhook_url(settings: NotificationsSettings, url: str) -> None:
         raise Unprocessable(
             "webhook_url must not carry credentials or a fragment", slug="invalid-webhook-url"
         )
+    if parts.port == 0:
+        raise Unprocessable("webhook_url must not use port 0", slug="invalid-webhook-url")
     if settings.webhook_allow_private:
         return
-    host = parts.hostname.rstrip(".").lower()
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        private = host == "localhost" or host.endswith(PRIVATE_SUFFIXES) or "." not in host
-    else:
-        private = not address.is_global
-    if private:
+    if not public_host(parts.hostname):
         raise Unprocessable(
             "webhook_url must point to a public host", slug="webhook-url-not-public"
         )

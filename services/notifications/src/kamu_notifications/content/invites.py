@@ -21,6 +21,15 @@ INVITE_KINDS = {"meeting-scheduled": "REQUEST", "meeting-rescheduled": "REQUEST"
 CANCEL_KINDS = {"meeting-cancelled": "CANCEL"}
 
 
+def _unambiguous(moment: datetime) -> datetime:
+    """The local time, or UTC when a DST change makes the wall time ambiguous or skipped (a
+    TZID time in the repeated hour is read as its first occurrence, RFC 5545 3.3.5)."""
+    other = moment.replace(fold=1 - moment.fold)
+    if other.utcoffset() != moment.utcoffset():
+        return moment.astimezone(UTC)
+    return moment
+
+
 def method_for(kind: str) -> str | None:
     """The iTIP method of a meeting notification's attachment, or None for other kinds."""
     return INVITE_KINDS.get(kind) or CANCEL_KINDS.get(kind)
@@ -58,9 +67,10 @@ def invite(
     event = Event()
     event.add("uid", f"{params['meeting_id']}@kamu")
     event.add("dtstamp", stamp or datetime.now(UTC))
-    event.add("dtstart", starts)
+    event.add("dtstart", _unambiguous(starts))
     minutes = params.get("duration_minutes") or 60
-    event.add("dtend", (starts.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(zone))
+    ends = (starts.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(zone)
+    event.add("dtend", _unambiguous(ends))
     event.add("sequence", int(params.get("sequence", 0)))
     event.add("summary", summary)
     if params.get("location"):

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_time, format_timedelta
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 LOCALES = ("en", "fi")
@@ -44,16 +44,16 @@ def environment() -> Environment:
         loader=PackageLoader("kamu_notifications", "content/templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
         keep_trailing_newline=False,
     )
 
 
 def locale_of(wanted: str | None, default: str) -> str:
     """``fi-FI`` and ``fi_FI`` read as ``fi``; a locale without templates as the default."""
-    language = (wanted or default).replace("_", "-").split("-")[0].lower()
-    return language if language in LOCALES else default
+    fallback = default.replace("_", "-").split("-")[0].lower()
+    fallback = fallback if fallback in LOCALES else LOCALES[0]
+    language = (wanted or fallback).replace("_", "-").split("-")[0].lower()
+    return language if language in LOCALES else fallback
 
 
 def link_for(base: str, kind: str, params: dict[str, Any]) -> str | None:
@@ -70,8 +70,10 @@ def link_for(base: str, kind: str, params: dict[str, Any]) -> str | None:
 def _when(value: str | None, recipient: Recipient) -> str | None:
     if value is None:
         return None
-    moment = datetime.fromisoformat(value)
-    return format_datetime(moment, "full", tzinfo=recipient.zone, locale=recipient.locale)
+    local = datetime.fromisoformat(value).astimezone(recipient.zone)
+    day = format_date(local, "full", locale=recipient.locale)
+    clock = format_time(local, "short", locale=recipient.locale)
+    return f"{day}, {clock} ({recipient.zone.key})"
 
 
 def render(

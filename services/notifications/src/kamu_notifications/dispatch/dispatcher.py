@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -29,8 +30,14 @@ from kamu_notifications.content.invites import invite, method_for
 from kamu_notifications.content.render import Recipient, Rendered, render
 from kamu_notifications.dispatch import claims, email, payloads
 from kamu_notifications.dispatch.claims import Claimed
-from kamu_notifications.dispatch.http import encode, post, signed_headers, webhook_secret
-from kamu_notifications.dispatch.outcomes import SendOutcome
+from kamu_notifications.dispatch.http import (
+    encode,
+    post,
+    resolves_publicly,
+    signed_headers,
+    webhook_secret,
+)
+from kamu_notifications.dispatch.outcomes import SendOutcome, retry
 from kamu_notifications.domain.quiet import next_digest, quiet_until
 from kamu_notifications.planning import endpoint
 from kamu_notifications.settings import NotificationsSettings, settings_of
@@ -288,6 +295,14 @@ class Delivery:
                     message_id, kind, recipient.person_id, rendered, params, created_at, items
                 )
             )
+            if not s.webhook_allow_private:
+                url = urlsplit(prefs.webhook_url)
+                default_port = 443 if url.scheme == "https" else 80
+                public = await resolves_publicly(url.hostname or "", url.port or default_port)
+                if public is None:
+                    return retry("webhook host does not resolve")
+                if not public:
+                    return claims_failed("webhook host resolves to a private address")
             secret = webhook_secret(s, recipient.person_id, prefs.webhook_url)
             signed = signed_headers(secret, message_id, body)
             return await post(self.d.client, prefs.webhook_url, body, signed)

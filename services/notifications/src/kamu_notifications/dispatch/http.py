@@ -8,10 +8,13 @@ and Teams take workflow webhooks that deliver privately to the user named in the
 Redirects are not followed (an address is what the person gave, nothing else).
 """
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -23,6 +26,47 @@ from kamu_notifications.dispatch.outcomes import SENT, SendOutcome, failed, retr
 from kamu_notifications.settings import NotificationsSettings
 
 LABEL = b"kamu-notifications/webhook-secret"
+PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names literally, in any form the resolver accepts (``127.1``,
+    ``0x7f.0.0.1``, ``[::1]``), or None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def public_host(hostname: str) -> bool:
+    """Whether a webhook may be sent to this host without reaching inside the network: a
+    global address, or a name that is not a local one (names are checked again, resolved,
+    when sending: :func:`resolves_publicly`)."""
+    host = hostname.rstrip(".").lower()
+    address = _address(host)
+    if address is not None:
+        return address.is_global
+    return not (host == "localhost" or host.endswith(PRIVATE_SUFFIXES) or "." not in host)
+
+
+async def resolves_publicly(hostname: str, port: int) -> bool | None:
+    """Whether every address the name resolves to now is global (None: it does not resolve).
+    Checked right before sending, so a name re-pointed inside the network is refused."""
+    if not public_host(hostname):
+        return False
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return None
+    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    return bool(addresses) and all(a.is_global for a in addresses)
+
+
 TRANSIENT = {408, 425, 429}
 
 
@@ -81,6 +125,8 @@ async def post(
         return retry("timed out")
     except httpx.HTTPError as exc:
         return retry(f"unreachable: {type(exc).__name__}")
+    except (httpx.InvalidURL, ValueError) as exc:  # an address httpx cannot use: never will
+        return failed(f"unusable address: {type(exc).__name__}")
     if 200 <= response.status_code < 300:
         return SENT
     if response.status_code in TRANSIENT or response.status_code >= 500:

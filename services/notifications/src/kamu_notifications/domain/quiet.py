@@ -30,7 +30,11 @@ def quiet_until(now: datetime, zone: ZoneInfo, quiet: QuietHours | None) -> date
         end_day = local + timedelta(days=1) if clock >= quiet.start else local
     if not inside:
         return None
-    return _at(end_day, quiet.end, zone)
+    end = _at(end_day, quiet.end, zone)
+    if end <= now:  # the end falls in an hour a DST change repeats: its second occurrence
+        local_end = datetime.combine(end_day.date(), quiet.end, tzinfo=zone).replace(fold=1)
+        end = local_end.astimezone(UTC)
+    return end if end > now else None
 
 
 def next_digest(now: datetime, zone: ZoneInfo, at: time) -> datetime:

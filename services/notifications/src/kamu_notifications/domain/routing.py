@@ -12,6 +12,7 @@ from typing import Any
 from kamu_notifications.domain import inbound as e
 
 # Reminders and nudges may be gathered in a daily digest; news (a request, an invitation) not.
+SLOT_FIELDS = ("starts_at", "time_zone", "duration_minutes", "location")
 DIGESTIBLE = frozenset({"meeting-reminder", "meeting-overdue", "goal-review-due"})
 
 
@@ -82,7 +83,7 @@ def route(event: object, *, cancelled_slot: dict[str, Any] | None = None) -> lis
         slot = cancelled_slot or {}
         params = {
             **_meeting(event, int(slot.get("sequence", 0)) + 1),
-            **{k: v for k, v in slot.items() if k != "sequence"},
+            **{k: slot[k] for k in SLOT_FIELDS if k in slot},
             "cause": event.cause or "member",
         }
         if "starts_at" not in params and event.starts_at is not None:
