@@ -128,6 +128,27 @@ class Service:
         await eventually(known)
         return person_id
 
+    async def people(self, count: int, **fields) -> list[str]:
+        """Many people at once (published together, waited for once)."""
+        ids = [f"p-{uuid.uuid4().hex[:8]}" for _ in range(count)]
+        for person_id in ids:
+            event = inbound.PersonRegistered(
+                person_id=person_id,
+                display_name=f"Person {person_id}",
+                email=f"{person_id}@example.org",
+                **{"locale": "en", "time_zone": "Europe/Helsinki", **fields},
+            )
+            await self.upstream.publish(inbound.pairing_events, event, f"person-{person_id}")
+
+        async def known():
+            found = await self.pool.fetchval(
+                "SELECT count(*) FROM notifications_people WHERE person_id = ANY($1::text[])", ids
+            )
+            return found == count
+
+        await eventually(known, timeout=30)
+        return ids
+
     async def publish(self, registry, event, subject: str, *, at=None):
         return await self.upstream.publish(registry, event, subject, at=at)
 
