@@ -12,6 +12,7 @@ from kamu_goals.domain import inbound as goals_inbound
 from kamu_goals.domain.events import registry as goals_registry
 from kamu_meetings.domain import inbound as meetings_inbound
 from kamu_meetings.domain.events import registry as meetings_registry
+from kamu_notifications.domain import inbound as notifications_inbound
 from kamu_pairing.domain.events import registry as pairing_registry
 
 PAIRS = [
@@ -19,6 +20,9 @@ PAIRS = [
     (meetings_inbound.goal_events, goals_registry),
     (goals_inbound.pairing_events, pairing_registry),
     (goals_inbound.meeting_events, meetings_registry),
+    (notifications_inbound.pairing_events, pairing_registry),
+    (notifications_inbound.meeting_events, meetings_registry),
+    (notifications_inbound.goal_events, goals_registry),
 ]
 CASES = [(consumer, producer, cls) for consumer, producer in PAIRS for cls in consumer.events()]
 

@@ -165,8 +165,9 @@ async def _insert(
         done = channel == "inapp"
         await conn.execute(
             """INSERT INTO notifications_deliveries (notification_id, channel, recipient_id,
-                   status, endpoint, due_at, attempts, deferred_by, created_at, finished_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                   status, endpoint, due_at, attempts, deferred_by, created_at, finished_at,
+                   thread)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
             nid,
             channel,
             item.recipient_id,
@@ -177,6 +178,7 @@ async def _insert(
             deferred,
             now,
             now if done else None,
+            item.thread,
         )
         if done:
             await conn.execute(

@@ -10,6 +10,7 @@ from kamu_notifications.domain.inbound import goal_events, meeting_events, pairi
 from kamu_notifications.reactions import events
 from kamu_notifications.read_models import history, inbox
 from kamu_notifications.reminders import REMINDERS
+from kamu_notifications.state import rebuild_state
 from kamu_shared.runtime import Reaction, ServiceDefinition
 
 DEFINITION = ServiceDefinition(
@@ -37,6 +38,7 @@ DEFINITION = ServiceDefinition(
             events.GOALS_GROUP, [goal_events.topic], [goal_events], make_handler=events.handler
         ),
     ],
+    state_rebuilders={"state": rebuild_state},
     timers=[REMINDERS],
     workers=[dispatcher_worker()],
 )

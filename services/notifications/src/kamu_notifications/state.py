@@ -6,10 +6,13 @@ the planner and dispatcher read them.
 whoever records them, in the same transaction).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import asyncpg
 
 from kamu_notifications.content.render import Recipient, locale_of
 from kamu_notifications.domain import preferences as rules
@@ -22,6 +25,7 @@ from kamu_notifications.domain.events import (
 )
 from kamu_notifications.settings import NotificationsSettings
 from kamu_shared.commands import Aggregate, CommandHandling
+from kamu_shared.commands.replay import replay_store
 from kamu_shared.db.pool import Connection
 from kamu_shared.events import DomainEvent
 
@@ -53,6 +57,16 @@ async def apply(conn: Connection, event: DomainEvent, version: int, at: datetime
             at,
             version,
         )
+
+
+async def rebuild_state(pool: asyncpg.Pool, progress: Callable[[int], None] | None = None) -> int:
+    """Drop the preferences and apply every stored event again, in one transaction (readers
+    and writers wait). The delivery ledger is not a projection: it is the record of what was
+    planned and sent, and is never rebuilt (it would send again)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("LOCK TABLE notifications_preferences IN ACCESS EXCLUSIVE MODE")
+        await conn.execute("TRUNCATE notifications_preferences")
+        return await replay_store(conn, registry, apply, progress)
 
 
 HANDLING = CommandHandling(registry=registry, apply=apply)

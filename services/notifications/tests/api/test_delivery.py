@@ -208,3 +208,32 @@ async def test_a_person_who_left_is_not_notified(service):
     found = await eventually(suppressed)
     assert {e["reason"] for e in found} == {"person-left"}
     assert await service.deliveries(kamu) == []
+
+
+@pytest.mark.regression
+async def test_a_meetings_messages_arrive_in_order_even_when_the_first_is_retried(service):
+    """Was a bug: deliveries went out in parallel, so a cancellation could reach a person
+    before the invitation it cancels. A meeting's messages now form a thread per person and
+    channel: each waits for the one before it (here retried) to be finished."""
+    colleague, kamu = await service.person(), await service.person()
+    await with_webhook(service, colleague)
+    service.receiver.script(f"/hook/{colleague}", [503, 503])
+    meeting = await service.schedule(colleague, kamu)
+    await service.publish(
+        inbound.meeting_events,
+        inbound.MeetingCancelled(
+            meeting_id=meeting.meeting_id,
+            pairing_id=meeting.pairing_id,
+            colleague_id=colleague,
+            kamu_id=kamu,
+        ),
+        f"meeting-{meeting.meeting_id}",
+    )
+    await service.settled(6, colleague)
+    kinds = [(r.json()["kind"], r.status) for r in service.receiver.to(f"/hook/{colleague}")]
+    assert kinds == [
+        ("meeting-scheduled", 503),
+        ("meeting-scheduled", 503),
+        ("meeting-scheduled", 200),
+        ("meeting-cancelled", 200),
+    ]

@@ -43,10 +43,17 @@ CLAIM = """
 WITH due AS (
     SELECT notification_id, channel, endpoint, due_at, status, recipient_id, deferred_by,
            digest_id
-    FROM notifications_deliveries
+    FROM notifications_deliveries d
     WHERE ((status = 'pending' AND due_at <= now())
            OR (status = 'sending' AND claimed_until < now()))
       AND endpoint <> ALL($1::text[])
+      -- a thread's messages in order: an invitation never overtaken by its cancellation
+      AND (thread IS NULL OR NOT EXISTS (
+          SELECT 1 FROM notifications_deliveries earlier
+          WHERE earlier.thread = d.thread AND earlier.recipient_id = d.recipient_id
+            AND earlier.channel = d.channel AND earlier.status IN ('pending', 'sending')
+            AND (earlier.created_at, earlier.notification_id)
+                < (d.created_at, d.notification_id)))
     ORDER BY due_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -360,13 +367,15 @@ async def fall_back(
         if email_endpoint:
             await conn.execute(
                 """INSERT INTO notifications_deliveries (notification_id, channel, recipient_id,
-                       status, endpoint, due_at, created_at)
-                   VALUES ($1, 'email', $2, 'pending', $3, $4, $4)
+                       status, endpoint, thread, due_at, created_at)
+                   SELECT $1, 'email', $2, 'pending', $3, thread, $4, created_at
+                   FROM notifications_deliveries WHERE notification_id = $1 AND channel = $5
                    ON CONFLICT DO NOTHING""",
                 held.notification_id,
                 held.recipient_id,
                 email_endpoint,
                 now,
+                held.channel,
             )
     OUTCOMES.labels(held.channel, "fallback").inc()
 

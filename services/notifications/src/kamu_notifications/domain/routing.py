@@ -13,6 +13,7 @@ from kamu_notifications.domain import inbound as e
 
 # Reminders and nudges may be gathered in a daily digest; news (a request, an invitation) not.
 SLOT_FIELDS = ("starts_at", "time_zone", "duration_minutes", "location")
+THREADED = frozenset({"meeting-scheduled", "meeting-rescheduled", "meeting-cancelled"})
 DIGESTIBLE = frozenset({"meeting-reminder", "meeting-overdue", "goal-review-due"})
 
 
@@ -27,6 +28,13 @@ class Planned:
     @property
     def digestible(self) -> bool:
         return self.kind in DIGESTIBLE
+
+    @property
+    def thread(self) -> str | None:
+        """Messages that must arrive in order: a meeting's invitation, moves, cancellation."""
+        if self.kind in THREADED:
+            return f"meeting:{self.params['meeting_id']}"
+        return None
 
 
 def _meeting(event: e._Slot | e.MeetingCancelled, sequence: int) -> dict[str, Any]:

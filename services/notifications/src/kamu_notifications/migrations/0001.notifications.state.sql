@@ -81,6 +81,7 @@ CREATE TABLE notifications_deliveries (
     status           text NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed',
                                                       'suppressed', 'fallback')),
     endpoint         text NOT NULL,   -- where it goes (smtp, slack, teams, a webhook host)
+    thread           text,            -- messages of one thread (a meeting) go in order
     due_at           timestamptz NOT NULL,
     attempts         integer NOT NULL DEFAULT 0,
     claim            uuid,            -- the dispatcher holding it while 'sending'
@@ -94,6 +95,9 @@ CREATE TABLE notifications_deliveries (
 );
 CREATE INDEX notifications_deliveries_due ON notifications_deliveries (due_at)
     WHERE status = 'pending';
+CREATE INDEX notifications_deliveries_thread
+    ON notifications_deliveries (recipient_id, channel, thread, created_at)
+    WHERE thread IS NOT NULL AND status IN ('pending', 'sending');
 CREATE INDEX notifications_deliveries_claimed ON notifications_deliveries (claimed_until)
     WHERE status = 'sending';
 
