@@ -93,6 +93,11 @@ def _hhmm(value: time) -> str:
 
 def check_webhook_url(settings: NotificationsSettings, url: str) -> None:
     """422 for an address the service must not call (wrong scheme, credentials, private host)."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise Unprocessable(
+            "webhook_url must not contain spaces or control characters",
+            slug="invalid-webhook-url",
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (a bad port raises here)

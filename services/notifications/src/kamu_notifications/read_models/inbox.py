@@ -19,7 +19,7 @@ from kamu_shared.auth.deps import CurrentPrincipal
 from kamu_shared.auth.principal import Principal
 from kamu_shared.db.pool import Connection
 from kamu_shared.runtime import RuntimeDep
-from kamu_shared.web.errors import NotFound
+from kamu_shared.web.errors import BadRequest, NotFound
 from kamu_shared.web.idempotency import CommandResult, Idempotency
 from kamu_shared.web.ids import PersonId
 from kamu_shared.web.pagination import Page, PageQuery, encode_cursor
@@ -102,11 +102,11 @@ async def inbox(
     try:
         at = datetime.fromisoformat(before_at) if isinstance(before_at, str) else None
         last = uuid.UUID(before_id) if isinstance(before_id, str) else None
-    except ValueError:
+        if at is not None:
+            at = at.astimezone(UTC)  # out of range for a timestamp: not a cursor of ours
+    except (ValueError, OverflowError):
         at, last = None, None
-    if (at is None) != (last is None) or (position and at is None):
-        from kamu_shared.web.errors import BadRequest
-
+    if (at is None) != (last is None) or (page.cursor is not None and at is None):
         raise BadRequest("cursor is not valid", slug="invalid-cursor")
     async with runtime.pool.acquire() as conn:
         rows = await conn.fetch(
