@@ -73,7 +73,7 @@ class NotificationsSettings(ServiceSettings):
     reminder_poll_seconds: float = Field(default=30.0, gt=0)
     reminder_batch: int = Field(default=500, ge=1)
     dispatch_poll_seconds: float = Field(
-        default=1.0, gt=0, description="How often the dispatcher looks for due deliveries."
+        default=0.5, gt=0, description="How often the dispatcher looks for due deliveries."
     )
     dispatch_concurrency: int = Field(
         default=32, ge=1, description="Deliveries in flight at once, per process."

@@ -36,12 +36,12 @@ async def test_a_redelivered_event_sends_nothing_twice(service):
         inbound.PairingRequested(pairing_id="p-1", colleague_id=colleague, kamu_id=kamu),
         "pairing-p-1",
     )
-    await service.settled(3, kamu)
+    await service.settled(5, kamu)
     for _ in range(3):  # Kafka redelivers (a rebalance, a replay of the topic)
         await service.upstream.send(inbound.pairing_events, envelope)
     await asyncio.sleep(1.5)  # time for wrong second deliveries
-    rows = await service.settled(3, kamu)
-    assert len(rows) == 3  # email, webhook, inbox (slack and teams are off)
+    rows = await service.settled(5, kamu)
+    assert len(rows) == 5  # one row per channel, slack and teams suppressed (turned off)
     assert len(service.smtp.to(f"{kamu}@example.org")) == 1
     assert len(service.receiver.to(f"/hook/{kamu}")) == 1
     async with service.as_(kamu) as client:
@@ -149,8 +149,13 @@ async def test_a_channel_turned_off_is_suppressed_and_recorded(service):
         )
     assert response.status_code == 200
     await service.pairing_event(inbound.PairingRequested, await service.person(), kamu)
-    rows = await service.settled(1, kamu)
-    assert [(r["channel"], r["status"]) for r in rows] == [("slack", "sent")]
+    rows = await service.settled(4, kamu)
+    assert {r["channel"]: r["status"] for r in rows} == {
+        "email": "suppressed",
+        "slack": "sent",
+        "teams": "suppressed",
+        "inapp": "suppressed",
+    }
     suppressed = [
         e for e in await service.events("notification-suppressed") if e["recipient_id"] == kamu
     ]
@@ -175,7 +180,7 @@ async def test_without_a_slack_or_teams_identity_the_person_gets_one_email(servi
     status = {(r["recipient_id"], r["channel"]): r["status"] for r in rows}
     assert status[(kamu, "slack")] == "fallback"
     assert status[(kamu, "teams")] == "sent"
-    assert (kamu, "email") not in status  # email is off for them: no email by fallback either
+    assert status[(kamu, "email")] == "suppressed"  # email is off for them: not even by fallback
     assert status[(both, "slack")] == "fallback"
     assert status[(both, "teams")] == "fallback"
     assert status[(both, "email")] == "sent"
@@ -207,7 +212,7 @@ async def test_a_person_who_left_is_not_notified(service):
 
     found = await eventually(suppressed)
     assert {e["reason"] for e in found} == {"person-left"}
-    assert await service.deliveries(kamu) == []
+    assert {r["status"] for r in await service.deliveries(kamu)} == {"suppressed"}
 
 
 @pytest.mark.regression

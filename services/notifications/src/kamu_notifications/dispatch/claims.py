@@ -68,7 +68,9 @@ WITH due AS (
 ), chosen AS (
     SELECT ranked.* FROM ranked
     LEFT JOIN jsonb_each_text($3::jsonb) busy ON busy.key = ranked.endpoint
-    WHERE ranked.n + coalesce(busy.value::int, 0) <= $4
+    -- the inbox is a row of ours, not a remote endpoint: only the dispatcher's room limits it
+    WHERE ranked.n + coalesce(busy.value::int, 0)
+          <= CASE WHEN ranked.endpoint = 'inapp' THEN $5::int ELSE $4::int END
       AND (ranked.leader = 1
            OR (ranked.deferred_by IS DISTINCT FROM 'digest' AND ranked.digest_id IS NULL))
     ORDER BY due_at
@@ -230,6 +232,14 @@ async def _finish(
                 detail,
             )
             await _attempt(conn, h, now, outcome, detail)
+            if h.channel == "inapp" and status == "sent":
+                await conn.execute(
+                    """INSERT INTO notifications_inbox (notification_id, person_id, created_at)
+                       SELECT notification_id, recipient_id, created_at
+                       FROM notifications_notifications WHERE notification_id = $1
+                       ON CONFLICT DO NOTHING""",
+                    h.notification_id,
+                )
     for h, _ in mine:
         OUTCOMES.labels(h.channel, outcome).inc()
     return len(mine)

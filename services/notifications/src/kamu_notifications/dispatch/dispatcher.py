@@ -199,14 +199,17 @@ class Delivery:
     async def _run(self, row: Any, person: Person | None, prefs: Prefs, now: datetime) -> None:
         """The checks against the person as they are now, then the send."""
         held, s, group = self.held, self.settings, self.group
-        if person is None:  # pairing has not told us of them yet: they may arrive
-            await self._retry_or_fail(group, self.kinds, "recipient unknown", None, now)
-            return
-        if person.left:
+        if person is not None and person.left:
             await self._suppress("person-left", now)
             return
         if not prefs.wants(held.channel) or (held.channel == "webhook" and not prefs.webhook_url):
             await self._suppress("preference-off", now)
+            return
+        if held.channel == "inapp":  # a row of ours: never held by quiet hours or digests
+            await claims.sent(self.runtime, group, self.kinds, now)
+            return
+        if person is None:  # pairing has not told us of them yet: they may arrive
+            await self._retry_or_fail(group, self.kinds, "recipient unknown", None, now)
             return
         recipient = person.recipient
         if (until := quiet_until(now, recipient.zone, prefs.quiet_hours)) is not None:
