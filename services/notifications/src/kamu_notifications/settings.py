@@ -76,7 +76,7 @@ class NotificationsSettings(ServiceSettings):
         default=0.5, gt=0, description="How often the dispatcher looks for due deliveries."
     )
     dispatch_concurrency: int = Field(
-        default=32, ge=1, description="Deliveries in flight at once, per process."
+        default=16, ge=1, description="Deliveries in flight at once, per process."
     )
     endpoint_concurrency: int = Field(
         default=4,
