@@ -128,7 +128,7 @@ class _Handler:
     def __init__(self, sink: SmtpReceiver) -> None:
         self.sink = sink
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.sink.refuse_next:
             code = self.sink.refuse_next.pop(0)
             return f"{code} not now" if code < 500 else f"{code} refused"
