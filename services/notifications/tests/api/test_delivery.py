@@ -2,6 +2,7 @@
 up on permanent ones, never held up by another endpoint, and recorded as events."""
 
 import asyncio
+import uuid
 from collections import Counter
 
 import pytest
@@ -242,3 +243,32 @@ async def test_a_meetings_messages_arrive_in_order_even_when_the_first_is_retrie
         ("meeting-scheduled", 200),
         ("meeting-cancelled", 200),
     ]
+
+
+@pytest.mark.regression
+async def test_a_delivery_that_cannot_be_composed_fails_after_its_retries_not_for_ever(service):
+    """Was a bug: an error before sending (here a kind without templates, as a ledger written
+    by a newer version would hold) left the claim to expire and be taken again every lease,
+    for ever. It is now an attempt like any other: retried with backoff, then failed."""
+    person = await service.person()
+    notification = uuid.uuid4()
+    await service.pool.execute(
+        """INSERT INTO notifications_notifications (notification_id, recipient_id, kind,
+               cause_source, cause_id, cause_type, params, digestible, created_at)
+           VALUES ($1, $2, 'from-the-future', '/kamu/tests', 'x', 'x', '{}', false, now());
+           """,
+        notification,
+        person,
+    )
+    await service.pool.execute(
+        """INSERT INTO notifications_deliveries (notification_id, channel, recipient_id, status,
+               endpoint, due_at, created_at)
+           VALUES ($1, 'email', $2, 'pending', 'email', now(), now())""",
+        notification,
+        person,
+    )
+    (row,) = await service.settled(1, person, timeout=30)
+    assert row["status"] == "failed"
+    assert row["attempts"] == service.settings.retry_attempts
+    assert "internal error" in row["detail"]
+    assert service.smtp.to(f"{person}@example.org") == []

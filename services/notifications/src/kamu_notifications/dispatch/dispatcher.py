@@ -132,12 +132,22 @@ class Dispatcher:
 
     async def _deliver(self, group: list[Claimed]) -> None:
         held = group[0]
+        delivery = Delivery(self, group)
         try:
-            await Delivery(self, group).run()
+            await delivery.run()
         except Exception as exc:
-            # The outcome could not be recorded (a database error): the claim expires and the
-            # delivery is sent again with the same idempotency id.
-            log.error("delivery-failed-to-record", delivery=held.key, error=repr(exc))
+            if delivery.transmitting:
+                # Sent (perhaps) but not recorded (a database error): the claim expires and
+                # the delivery is sent again with the same idempotency id.
+                log.error("delivery-failed-to-record", delivery=held.key, error=repr(exc))
+                return
+            # Nothing went out (a template or data error, a database blip before sending):
+            # an attempt like any other, retried with backoff, then failed.
+            log.error("delivery-failed-before-sending", delivery=held.key, error=repr(exc))
+            try:
+                await delivery.give_back(f"internal error: {type(exc).__name__}")
+            except Exception as again:
+                log.error("delivery-release-failed", delivery=held.key, error=repr(again))
 
     def problem(self) -> str | None:
         if self.failed_claims >= 3:
@@ -154,6 +164,8 @@ class Delivery:
         self.settings = dispatcher.settings
         self.held = group[0]
         self.group = group
+        self.transmitting = False  # set right before a message leaves this process
+        self.kinds: list[tuple[str, str]] = [("unknown", "unknown")] * len(group)
 
     async def run(self) -> None:
         held, now = self.held, datetime.now(UTC)
@@ -180,6 +192,10 @@ class Delivery:
         ):
             await self._run(row, person, prefs, now)
 
+    async def give_back(self, detail: str) -> None:
+        """After an error before sending: retry later, or fail when the attempts are spent."""
+        await self._retry_or_fail(self.group, self.kinds, detail, None, datetime.now(UTC))
+
     async def _suppress(self, reason: str, now: datetime) -> None:
         for held, (kind, cause) in zip(self.group, self.kinds, strict=True):
             await claims.suppressed(self.runtime, held, kind, cause, reason, now)
@@ -199,6 +215,10 @@ class Delivery:
     async def _run(self, row: Any, person: Person | None, prefs: Prefs, now: datetime) -> None:
         """The checks against the person as they are now, then the send."""
         held, s, group = self.held, self.settings, self.group
+        if held.in_doubt and held.attempts > s.retry_attempts:
+            # Claimed again and again by dispatchers that died: stop rather than loop.
+            await claims.failed(self.runtime, group, self.kinds, "interrupted too often", now)
+            return
         if person is not None and person.left:
             await self._suppress("person-left", now)
             return
@@ -268,6 +288,7 @@ class Delivery:
                 message_id,
                 calendar,
             )
+            self.transmitting = True
             return await email.send(self.settings, message)
         return await self._post(
             row["kind"], recipient, prefs, rendered, message_id, params, row["created_at"]
@@ -288,9 +309,11 @@ class Delivery:
         headers = {"idempotency-key": message_id}
         if channel == "slack" and s.slack_webhook_url:
             body = encode(payloads.slack(recipient, rendered, message_id))
+            self.transmitting = True
             return await post(self.d.client, s.slack_webhook_url, body, headers)
         if channel == "teams" and s.teams_webhook_url:
             body = encode(payloads.teams(recipient, rendered, message_id))
+            self.transmitting = True
             return await post(self.d.client, s.teams_webhook_url, body, headers)
         if channel == "webhook" and prefs.webhook_url:
             body = encode(
@@ -308,6 +331,7 @@ class Delivery:
                     return claims_failed("webhook host resolves to a private address")
             secret = webhook_secret(s, recipient.person_id, prefs.webhook_url)
             signed = signed_headers(secret, message_id, body)
+            self.transmitting = True
             return await post(self.d.client, prefs.webhook_url, body, signed)
         return claims_failed(f"{channel} is not configured")
 
@@ -338,6 +362,7 @@ class Delivery:
             message = email.build(
                 s, (recipient.display_name, recipient.email or ""), digest, message_id, None
             )
+            self.transmitting = True
             outcome = await email.send(s, message)
         else:
             outcome = await self._post(
