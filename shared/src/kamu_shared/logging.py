@@ -54,6 +54,9 @@ def configure_logging(
     logging.getLogger("uvicorn.access").disabled = True
     # aiokafka narrates every (re)subscription at INFO; its warnings and errors still show.
     logging.getLogger("aiokafka").setLevel(max(root.level, logging.WARNING))
+    # httpx logs every request's full URL at INFO: webhook URLs are secrets (Slack, Teams).
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
 
 
 def _add_service(service: str) -> structlog.types.Processor:

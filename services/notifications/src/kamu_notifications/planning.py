@@ -24,7 +24,7 @@ from kamu_notifications.domain.events import (
     CHANNELS,
     Channel,
 )
-from kamu_notifications.domain.quiet import next_digest
+from kamu_notifications.domain.quiet import digest_time
 from kamu_notifications.domain.routing import Planned
 from kamu_notifications.settings import NotificationsSettings, settings_of
 from kamu_notifications.state import (
@@ -48,6 +48,9 @@ class Cause:
     id: str
     type: str
     correlation_id: str | None = None
+    # The event's place in its stream (ce_sequence): orders a meeting's messages by the
+    # meeting's own history, not by the clocks of the replicas that planned them.
+    sequence: int | None = None
 
 
 def notification_id(cause: Cause, planned: Planned) -> uuid.UUID:
@@ -122,11 +125,14 @@ async def plan(
             due, deferred = now, None
             if channel != "inapp" and item.digestible and prefs.digest == "daily":
                 tz = person.recipient.zone if person else zone(None, settings.default_time_zone)
-                due, deferred = next_digest(now, tz, prefs.digest_at), "digest"
+                starts = item.params.get("starts_at")
+                digest = digest_time(now, tz, prefs.digest_at, item.kind, starts)
+                if digest is not None:
+                    due, deferred = digest, "digest"
             await conn.execute(
                 """INSERT INTO notifications_deliveries (notification_id, channel, recipient_id,
-                       status, endpoint, due_at, deferred_by, created_at, thread)
-                   VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8)""",
+                       status, endpoint, due_at, deferred_by, created_at, thread, thread_seq)
+                   VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9)""",
                 nid,
                 channel,
                 item.recipient_id,
@@ -135,6 +141,7 @@ async def plan(
                 deferred,
                 now,
                 item.thread,
+                cause.sequence if item.thread else None,
             )
     return new
 

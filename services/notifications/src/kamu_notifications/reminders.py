@@ -34,7 +34,9 @@ async def fire_reminders(runtime: Runtime) -> int:
     )
 
     async def fire_one(conn: Connection, meeting_id: str) -> bool:
-        row = await conn.fetchrow(f"{DUE} AND meeting_id = $2", lead, meeting_id)
+        # A row lock: a reschedule committing meanwhile waits, so the start reminded of is
+        # the start recorded as reminded (planning appends nothing: no append-first rule).
+        row = await conn.fetchrow(f"{DUE} AND meeting_id = $2 FOR UPDATE", lead, meeting_id)
         if row is None:
             return False  # moved, cancelled, or reminded by another replica meanwhile
         meeting = {
@@ -48,8 +50,9 @@ async def fire_reminders(runtime: Runtime) -> int:
         )
         await plan(conn, runtime, cause, reminder(meeting), datetime.now(UTC))
         await conn.execute(
-            "UPDATE notifications_meetings SET reminded_for = starts_at WHERE meeting_id = $1",
+            "UPDATE notifications_meetings SET reminded_for = $2 WHERE meeting_id = $1",
             meeting_id,
+            row["starts_at"],
         )
         return True
 

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from kamu_shared.runtime import Runtime
 
 
+# A send starts only with this much of its claim's lease left beyond the send timeout.
+LEASE_MARGIN_SECONDS = 2.0
+
+
 class NotificationsSettings(ServiceSettings):
     """The notifications service's settings: channels, time policies, delivery limits."""
 
@@ -97,8 +101,10 @@ class NotificationsSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> "NotificationsSettings":
-        if self.lease_seconds <= self.send_timeout_seconds:
-            raise ValueError("lease_seconds must be longer than send_timeout_seconds")
+        if self.lease_seconds < self.send_timeout_seconds + LEASE_MARGIN_SECONDS:
+            raise ValueError(
+                f"lease_seconds must be at least send_timeout_seconds + {LEASE_MARGIN_SECONDS:g}"
+            )
         return self
 
 

@@ -40,7 +40,7 @@ async def test_a_dispatcher_killed_mid_batch_resends_nothing_sent_and_loses_noth
             "teams_webhook_url": None,
             "dispatch_concurrency": 8,
             "endpoint_concurrency": 8,
-            "lease_seconds": 3.0,
+            "lease_seconds": 4.5,
             "send_timeout_seconds": 2.0,
             "log_format": "json",
         }

@@ -247,15 +247,16 @@ async def test_a_meetings_messages_arrive_in_order_even_when_the_first_is_retrie
 
 @pytest.mark.regression
 async def test_a_delivery_that_cannot_be_composed_fails_after_its_retries_not_for_ever(service):
-    """Was a bug: an error before sending (here a kind without templates, as a ledger written
-    by a newer version would hold) left the claim to expire and be taken again every lease,
-    for ever. It is now an attempt like any other: retried with backoff, then failed."""
+    """Was a bug: an error before sending (here a start time that is not one, as a ledger
+    written by a broken version could hold) left the claim to expire and be taken again every
+    lease, for ever. It is now an attempt like any other: retried with backoff, then failed."""
     person = await service.person()
     notification = uuid.uuid4()
     await service.pool.execute(
         """INSERT INTO notifications_notifications (notification_id, recipient_id, kind,
                cause_source, cause_id, cause_type, params, digestible, created_at)
-           VALUES ($1, $2, 'from-the-future', '/kamu/tests', 'x', 'x', '{}', false, now());
+           VALUES ($1, $2, 'meeting-scheduled', '/kamu/tests', 'x', 'x',
+                   '{"starts_at": "not a time", "meeting_id": "m"}', false, now());
            """,
         notification,
         person,

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from kamu_notifications.dispatch.http import public_host, webhook_secret
+from kamu_notifications.dispatch.http import public_host, signing_key, webhook_secret
 from kamu_notifications.domain import preferences as rules
 from kamu_notifications.domain.events import ChannelChoice, PreferencesSet, QuietHours
 from kamu_notifications.settings import NotificationsSettings, settings_of
@@ -115,6 +115,12 @@ def check_webhook_url(settings: NotificationsSettings, url: str) -> None:
         raise Unprocessable(
             "webhook_url must not carry credentials or a fragment", slug="invalid-webhook-url"
         )
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError as exc:
+        raise Unprocessable(
+            "webhook_url's host is not a valid name", slug="invalid-webhook-url"
+        ) from exc
     if parts.port == 0:
         raise Unprocessable("webhook_url must not use port 0", slug="invalid-webhook-url")
     if settings.webhook_allow_private:
@@ -179,6 +185,11 @@ async def put_preferences(
     settings = settings_of(runtime)
     if body.webhook_url is not None:
         check_webhook_url(settings, body.webhook_url)
+        if signing_key(settings) is None:
+            raise Unprocessable(
+                "webhooks are not available here: no signing key is configured",
+                slug="webhooks-unavailable",
+            )
     quiet = None
     if body.quiet_hours is not None:
         quiet = QuietHours(start=_clock(body.quiet_hours.start), end=_clock(body.quiet_hours.end))

@@ -12,9 +12,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, format_timedelta
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 
 LOCALES = ("en", "fi")
+GENERIC = "generic"
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,10 @@ def render(
 ) -> Rendered:
     """The message of one notification (or of a digest, given its ``items``)."""
     env = environment()
-    template = env.get_template(f"{recipient.locale}/{kind}.j2")
+    try:
+        template = env.get_template(f"{recipient.locale}/{kind}.j2")
+    except TemplateNotFound:  # a kind of a newer version in the ledger: a plain message
+        template = env.get_template(f"{recipient.locale}/{GENERIC}.j2")
     duration = params.get("duration_minutes")
     context = {
         "recipient": recipient.display_name,

@@ -9,6 +9,7 @@ same idempotency id (``in_doubt``), which is the one window where a receiver may
 twice and is why every message carries that id.
 """
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -52,8 +53,7 @@ WITH due AS (
           SELECT 1 FROM notifications_deliveries earlier
           WHERE earlier.thread = d.thread AND earlier.recipient_id = d.recipient_id
             AND earlier.channel = d.channel AND earlier.status IN ('pending', 'sending')
-            AND (earlier.created_at, earlier.notification_id)
-                < (d.created_at, d.notification_id)))
+            AND (earlier.thread_seq, earlier.created_at) < (d.thread_seq, d.created_at)))
     ORDER BY due_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -99,10 +99,13 @@ class Claimed:
     digest_id: uuid.UUID | None
     claim: uuid.UUID
     in_doubt: bool
+    # This process's clock: the lease ends no sooner than this (taken before the claim).
+    lease_ends: float = 0.0
 
     @classmethod
-    def of(cls, row: Any) -> "Claimed":
-        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+    def of(cls, row: Any, lease_ends: float = 0.0) -> "Claimed":
+        fields = {k: row[k] for k in cls.__dataclass_fields__ if k != "lease_ends"}
+        return cls(**fields, lease_ends=lease_ends)
 
     @property
     def key(self) -> str:
@@ -126,13 +129,14 @@ async def claim(
     in the same transaction so that no other round or replica sends part of a digest alone.
     """
     token = uuid.uuid4()
+    lease_ends = time.monotonic() + lease
     async with runtime.pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(
             CLAIM, list(full), max(room * 4, 50), busy, per_endpoint, room, token, lease
         )
         groups = []
         for row in rows:
-            leader = Claimed.of(row)
+            leader = Claimed.of(row, lease_ends)
             if leader.deferred_by == "digest" or leader.digest_id is not None:
                 groups.append(await _gather_digest(conn, leader, lease))
             else:
@@ -149,9 +153,15 @@ async def _gather_digest(conn: Connection, leader: Claimed, lease: float) -> lis
                SELECT notification_id, channel, status FROM notifications_deliveries
                WHERE recipient_id = $1 AND channel = $2
                  AND NOT (notification_id = $6 AND channel = $2)
-                 AND ((status = 'pending' AND deferred_by = 'digest'
-                       AND due_at <= now() + interval '1 minute')
-                      OR (status = 'sending' AND digest_id = $5 AND claimed_until < now()))
+                 AND CASE WHEN $7 THEN
+                       -- a digest sent before (retried, or in doubt): exactly its own items
+                       digest_id = $5 AND (status = 'pending'
+                                           OR (status = 'sending' AND claimed_until < now()))
+                     ELSE
+                       -- a new digest: the items waiting for it, none of another digest
+                       status = 'pending' AND deferred_by = 'digest' AND digest_id IS NULL
+                       AND due_at <= now() + interval '1 minute'
+                     END
                FOR UPDATE SKIP LOCKED)
            UPDATE notifications_deliveries d
            SET status = 'sending', claim = $3, attempts = d.attempts + 1,
@@ -166,6 +176,7 @@ async def _gather_digest(conn: Connection, leader: Claimed, lease: float) -> lis
         lease,
         digest_id,
         leader.notification_id,
+        leader.digest_id is not None,
     )
     await conn.execute(
         "UPDATE notifications_deliveries SET digest_id = $3 "
@@ -174,7 +185,17 @@ async def _gather_digest(conn: Connection, leader: Claimed, lease: float) -> lis
         leader.channel,
         digest_id,
     )
-    return [replace(leader, digest_id=digest_id), *(Claimed.of(r) for r in rows)]
+    return [replace(leader, digest_id=digest_id), *(Claimed.of(r, leader.lease_ends) for r in rows)]
+
+
+class ClaimLost(Exception):
+    """Another dispatcher claimed the delivery meanwhile: this outcome is not recorded (its
+    transaction, the outcome event included, rolls back)."""
+
+
+def _must_have_updated(status: str, held: Claimed) -> None:
+    if status.endswith(" 0"):
+        raise ClaimLost(held.key)
 
 
 async def _still_mine(conn: Connection, held: Claimed) -> bool:
@@ -220,17 +241,19 @@ async def _finish(
         ]
         await HANDLING.record(conn, runtime.store, appends, actor=ACTOR)
         for h, _ in mine:
-            await conn.execute(
+            updated = await conn.execute(
                 """UPDATE notifications_deliveries
                    SET status = $3, claim = NULL, claimed_until = NULL, finished_at = $4,
                        detail = $5, deferred_by = NULL
-                   WHERE notification_id = $1 AND channel = $2""",
+                   WHERE notification_id = $1 AND channel = $2 AND claim = $6""",
                 h.notification_id,
                 h.channel,
                 status,
                 now,
                 detail,
+                h.claim,
             )
+            _must_have_updated(updated, h)
             await _attempt(conn, h, now, outcome, detail)
             if h.channel == "inapp" and status == "sent":
                 await conn.execute(
@@ -330,13 +353,14 @@ async def release(
                    SET status = 'pending', claim = NULL, claimed_until = NULL, due_at = $3,
                        attempts = attempts - $4, detail = $5, deferred_by = $6,
                        digest_id = CASE WHEN $6::text = 'digest' THEN digest_id END
-                   WHERE notification_id = $1 AND channel = $2""",
+                   WHERE notification_id = $1 AND channel = $2 AND claim = $7""",
                 h.notification_id,
                 h.channel,
                 until,
                 0 if counts else 1,
                 detail,
                 deferred_by,
+                h.claim,
             )
             await _attempt(conn, h, now, outcome, detail)
             OUTCOMES.labels(h.channel, outcome).inc()
@@ -363,22 +387,24 @@ async def fall_back(
             actor=ACTOR,
         )
         detail = "no identity: by email" if email_endpoint else "no identity"
-        await conn.execute(
+        updated = await conn.execute(
             """UPDATE notifications_deliveries
                SET status = 'fallback', claim = NULL, claimed_until = NULL, finished_at = $3,
                    detail = $4
-               WHERE notification_id = $1 AND channel = $2""",
+               WHERE notification_id = $1 AND channel = $2 AND claim = $5""",
             held.notification_id,
             held.channel,
             now,
             detail,
+            held.claim,
         )
+        _must_have_updated(updated, held)
         await _attempt(conn, held, now, "fallback", detail)
         if email_endpoint:
             await conn.execute(
                 """INSERT INTO notifications_deliveries (notification_id, channel, recipient_id,
-                       status, endpoint, thread, due_at, created_at)
-                   SELECT $1, 'email', $2, 'pending', $3, thread, $4, created_at
+                       status, endpoint, thread, thread_seq, due_at, created_at)
+                   SELECT $1, 'email', $2, 'pending', $3, thread, thread_seq, $4, created_at
                    FROM notifications_deliveries WHERE notification_id = $1 AND channel = $5
                    ON CONFLICT DO NOTHING""",
                 held.notification_id,

@@ -15,13 +15,14 @@ daily digest (deferred, then sent as one message with the others), no Slack or T
 import asyncio
 import contextlib
 import functools
+import logging
+import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -32,19 +33,23 @@ from kamu_notifications.dispatch import claims, email, payloads
 from kamu_notifications.dispatch.claims import Claimed
 from kamu_notifications.dispatch.http import (
     encode,
+    pinned,
     post,
-    resolves_publicly,
     signed_headers,
     webhook_secret,
 )
 from kamu_notifications.dispatch.outcomes import SendOutcome, retry
-from kamu_notifications.domain.quiet import next_digest, quiet_until
+from kamu_notifications.domain.quiet import digest_time, quiet_until
 from kamu_notifications.planning import endpoint
-from kamu_notifications.settings import NotificationsSettings, settings_of
+from kamu_notifications.settings import LEASE_MARGIN_SECONDS, NotificationsSettings, settings_of
 from kamu_notifications.state import Person, Prefs, person_of, prefs_of
 from kamu_shared.runtime import Runtime, Worker
 
 log = structlog.get_logger("kamu.notifications.dispatch")
+
+
+class LeaseTooShort(Exception):
+    """The claim's lease would not outlast a send: put back, sent by a fresh claim."""
 
 
 class Dispatcher:
@@ -57,6 +62,9 @@ class Dispatcher:
         self.tasks: set[asyncio.Task[None]] = set()
         self.failed_claims = 0
         self._freed = asyncio.Event()
+        # httpx logs each request's URL at INFO; webhook URLs are bearer secrets.
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(max(logging.getLogger(name).level, logging.WARNING))
         self.client = httpx.AsyncClient(
             timeout=self.settings.send_timeout_seconds,
             follow_redirects=False,
@@ -135,6 +143,10 @@ class Dispatcher:
         delivery = Delivery(self, group)
         try:
             await delivery.run()
+        except LeaseTooShort:
+            await delivery.put_back()
+        except claims.ClaimLost:
+            log.warning("delivery-claim-lost", delivery=held.key)
         except Exception as exc:
             if delivery.transmitting:
                 # Sent (perhaps) but not recorded (a database error): the claim expires and
@@ -165,7 +177,8 @@ class Delivery:
         self.held = group[0]
         self.group = group
         self.transmitting = False  # set right before a message leaves this process
-        self.kinds: list[tuple[str, str]] = [("unknown", "unknown")] * len(group)
+        self.kinds: list[tuple[str, str]] = [("unknown", "")] * len(group)
+        self.rows: dict[Any, Any] = {}
 
     async def run(self) -> None:
         held, now = self.held, datetime.now(UTC)
@@ -184,6 +197,9 @@ class Delivery:
             (self.rows[h.notification_id]["kind"], self.rows[h.notification_id]["cause_id"])
             for h in self.group
         ]
+        if not await self._drop_withdrawn(now):
+            return
+        held = self.held
         row = self.rows[held.notification_id]
         with structlog.contextvars.bound_contextvars(
             correlation_id=row["correlation_id"],
@@ -192,9 +208,69 @@ class Delivery:
         ):
             await self._run(row, person, prefs, now)
 
+    async def _transmit(self, send: Callable[[], Awaitable[SendOutcome]]) -> SendOutcome:
+        """Send within the send timeout as a whole (name lookup, connection, every byte),
+        and only with enough of the lease left that it cannot expire under the send."""
+        s = self.settings
+        left = min(h.lease_ends for h in self.group) - time.monotonic()
+        if left < s.send_timeout_seconds + LEASE_MARGIN_SECONDS:
+            raise LeaseTooShort(self.held.key)
+        self.transmitting = True
+        try:
+            async with asyncio.timeout(s.send_timeout_seconds):
+                return await send()
+        except TimeoutError:
+            return retry("timed out")
+
+    async def put_back(self) -> None:
+        """Unsent because the lease ran short (a slow database, a busy process): due now
+        again, not an attempt, a digest still a digest."""
+        digest = self.held.deferred_by == "digest" or self.held.digest_id is not None
+        now = datetime.now(UTC)
+        await claims.release(
+            self.runtime,
+            self.group,
+            now,
+            "deferred",
+            "lease too short",
+            now,
+            counts=False,
+            deferred_by="digest" if digest else self.held.deferred_by,
+        )
+
     async def give_back(self, detail: str) -> None:
         """After an error before sending: retry later, or fail when the attempts are spent."""
+        if not self.rows:  # the error came before the notifications were read
+            async with self.runtime.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "SELECT notification_id, kind, cause_id FROM notifications_notifications "
+                    "WHERE notification_id = ANY($1)",
+                    [h.notification_id for h in self.group],
+                )
+            found = {r["notification_id"]: (r["kind"], r["cause_id"]) for r in rows}
+            self.kinds = [found.get(h.notification_id, ("unknown", "")) for h in self.group]
         await self._retry_or_fail(self.group, self.kinds, detail, None, datetime.now(UTC))
+
+    async def _drop_withdrawn(self, now: datetime) -> bool:
+        """Suppress the items no longer to be sent (withdrawn by a later event, or a reminder
+        of a meeting that has begun); returns whether anything is left to send."""
+        keep: list[Claimed] = []
+        kinds: list[tuple[str, str]] = []
+        for held, (kind, cause) in zip(self.group, self.kinds, strict=True):
+            row = self.rows[held.notification_id]
+            reason = row["withdrawn"]
+            starts = row["params"].get("starts_at") if kind == "meeting-reminder" else None
+            if reason is None and starts and datetime.fromisoformat(starts) <= now:
+                reason = "outdated"  # a reminder of a meeting that has begun
+            if reason is None:
+                keep.append(held)
+                kinds.append((kind, cause))
+            else:
+                await claims.suppressed(self.runtime, held, kind, cause, reason, now)
+        if not keep:
+            return False
+        self.group, self.kinds, self.held = keep, kinds, keep[0]
+        return True
 
     async def _suppress(self, reason: str, now: datetime) -> None:
         for held, (kind, cause) in zip(self.group, self.kinds, strict=True):
@@ -232,8 +308,10 @@ class Delivery:
             await self._retry_or_fail(group, self.kinds, "recipient unknown", None, now)
             return
         recipient = person.recipient
+        digest = bool(row["digestible"]) and (held.deferred_by == "digest" or held.digest_id)
         if (until := quiet_until(now, recipient.zone, prefs.quiet_hours)) is not None:
-            await self._defer(until, "quiet hours", "quiet-hours", now)
+            # A digest stays a digest (its items and id), due when the quiet hours end.
+            await self._defer(until, "quiet hours", "digest" if digest else "quiet-hours", now)
             return
         if held.channel in ("slack", "teams"):
             identity = (
@@ -248,11 +326,12 @@ class Delivery:
         if held.channel == "email" and not recipient.email:
             await self._retry_or_fail(group, self.kinds, "no email address", None, now)
             return
-        digest = bool(row["digestible"]) and (held.deferred_by == "digest" or held.digest_id)
         if row["digestible"] and prefs.digest == "daily" and not digest:
-            due = next_digest(now, recipient.zone, prefs.digest_at)
-            await self._defer(due, "daily digest", "digest", now)
-            return
+            starts = row["params"].get("starts_at")
+            due = digest_time(now, recipient.zone, prefs.digest_at, row["kind"], starts)
+            if due is not None:
+                await self._defer(due, "daily digest", "digest", now)
+                return
         if digest:
             await self._send_digest(recipient, prefs, now)
             return
@@ -288,8 +367,7 @@ class Delivery:
                 message_id,
                 calendar,
             )
-            self.transmitting = True
-            return await email.send(self.settings, message)
+            return await self._transmit(lambda: email.send(self.settings, message))
         return await self._post(
             row["kind"], recipient, prefs, rendered, message_id, params, row["created_at"]
         )
@@ -309,30 +387,34 @@ class Delivery:
         headers = {"idempotency-key": message_id}
         if channel == "slack" and s.slack_webhook_url:
             body = encode(payloads.slack(recipient, rendered, message_id))
-            self.transmitting = True
-            return await post(self.d.client, s.slack_webhook_url, body, headers)
+            slack = s.slack_webhook_url
+            return await self._transmit(lambda: post(self.d.client, slack, body, headers))
         if channel == "teams" and s.teams_webhook_url:
             body = encode(payloads.teams(recipient, rendered, message_id))
-            self.transmitting = True
-            return await post(self.d.client, s.teams_webhook_url, body, headers)
+            teams = s.teams_webhook_url
+            return await self._transmit(lambda: post(self.d.client, teams, body, headers))
         if channel == "webhook" and prefs.webhook_url:
             body = encode(
                 payloads.webhook(
                     message_id, kind, recipient.person_id, rendered, params, created_at, items
                 )
             )
-            if not s.webhook_allow_private:
-                url = urlsplit(prefs.webhook_url)
-                default_port = 443 if url.scheme == "https" else 80
-                public = await resolves_publicly(url.hostname or "", url.port or default_port)
-                if public is None:
-                    return retry("webhook host does not resolve")
-                if not public:
-                    return claims_failed("webhook host resolves to a private address")
             secret = webhook_secret(s, recipient.person_id, prefs.webhook_url)
-            signed = signed_headers(secret, message_id, body)
-            self.transmitting = True
-            return await post(self.d.client, prefs.webhook_url, body, signed)
+            address = prefs.webhook_url
+            if secret is None:
+                return claims_failed("webhooks cannot be signed: no signing key is configured")
+
+            async def send() -> SendOutcome:
+                signed = signed_headers(secret, message_id, body)
+                if s.webhook_allow_private:  # local runs: the address as given
+                    return await post(self.d.client, address, body, signed)
+                target = await pinned(address)
+                if isinstance(target, SendOutcome):
+                    return target
+                headers = {**signed, **target.headers}
+                return await post(self.d.client, target.url, body, headers, target.extensions)
+
+            return await self._transmit(send)
         return claims_failed(f"{channel} is not configured")
 
     async def _calendar(
@@ -362,8 +444,7 @@ class Delivery:
             message = email.build(
                 s, (recipient.display_name, recipient.email or ""), digest, message_id, None
             )
-            self.transmitting = True
-            outcome = await email.send(s, message)
+            outcome = await self._transmit(lambda: email.send(s, message))
         else:
             outcome = await self._post(
                 "digest",

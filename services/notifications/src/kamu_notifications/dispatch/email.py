@@ -17,6 +17,12 @@ from kamu_notifications.dispatch.outcomes import SENT, SendOutcome, failed, retr
 from kamu_notifications.settings import NotificationsSettings
 
 
+def one_line(text: str) -> str:
+    """Headers take one line: a name or subject with line breaks or controls (HR data can
+    hold them) is folded to single spaces rather than refused."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def build(
     settings: NotificationsSettings,
     to: tuple[str, str],
@@ -29,8 +35,8 @@ def build(
     domain = sender.rpartition("@")[2] or "kamu.invalid"
     message = EmailMessage()
     message["From"] = formataddr((sender_name, sender))
-    message["To"] = formataddr(to)
-    message["Subject"] = rendered.subject
+    message["To"] = formataddr((one_line(to[0]), to[1]))
+    message["Subject"] = one_line(rendered.subject)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = f"<{message_key}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"

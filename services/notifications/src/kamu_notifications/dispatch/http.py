@@ -15,9 +15,11 @@ import hmac
 import ipaddress
 import json
 import socket
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from standardwebhooks import Webhook
@@ -26,6 +28,7 @@ from kamu_notifications.dispatch.outcomes import SENT, SendOutcome, failed, retr
 from kamu_notifications.settings import NotificationsSettings
 
 LABEL = b"kamu-notifications/webhook-secret"
+TRANSIENT = {408, 425, 429}
 PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
 
@@ -42,47 +45,88 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A global address, also when it is an IPv6 form of an IPv4 one (mapped, 6to4, Teredo,
+    NAT64) that is not: those reach the IPv4 address on networks that route them."""
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = [address.ipv4_mapped, address.sixtofour]
+        if address.teredo:
+            embedded += list(address.teredo)
+        if any(address in net for net in NAT64):
+            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        return all(v4.is_global for v4 in embedded if v4 is not None)
+    return True
+
+
 def public_host(hostname: str) -> bool:
     """Whether a webhook may be sent to this host without reaching inside the network: a
     global address, or a name that is not a local one (names are checked again, resolved,
-    when sending: :func:`resolves_publicly`)."""
+    when sending: :func:`pinned`)."""
     host = hostname.rstrip(".").lower()
     address = _address(host)
     if address is not None:
-        return address.is_global
+        return is_public(address)
     return not (host == "localhost" or host.endswith(PRIVATE_SUFFIXES) or "." not in host)
 
 
-async def resolves_publicly(hostname: str, port: int) -> bool | None:
-    """Whether every address the name resolves to now is global (None: it does not resolve).
-    Checked right before sending, so a name re-pointed inside the network is refused."""
-    if not public_host(hostname):
-        return False
-    loop = asyncio.get_running_loop()
+@dataclass(frozen=True)
+class Pinned:
+    """A webhook address with its name resolved once and checked: the request goes to the
+    checked address (Host header and TLS name kept), so a name re-pointed inside the network
+    between the check and the connection (DNS rebinding) is not followed."""
+
+    url: str
+    headers: dict[str, str]
+    extensions: dict[str, Any]
+
+
+async def pinned(url: str) -> Pinned | SendOutcome:
+    """The address to send to, or the outcome when there is none (a private address: failed;
+    a name that does not resolve now: retry)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not public_host(host):
+        return failed("webhook host is not public")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await loop.getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError:
+        return failed("webhook host is not a valid name")
     except OSError:
-        return None
-    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    return bool(addresses) and all(a.is_global for a in addresses)
+        return retry("webhook host does not resolve")
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses or not all(is_public(a) for a in addresses):
+        return failed("webhook host resolves to a private address")
+    chosen = addresses[0]
+    literal = f"[{chosen}]" if chosen.version == 6 else str(chosen)
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    headers = {"host": parts.netloc.rpartition("@")[2]}
+    extensions: dict[str, Any] = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return Pinned(urlunsplit(parts._replace(netloc=netloc)), headers, extensions)
 
 
-TRANSIENT = {408, 425, 429}
-
-
-def signing_key(settings: NotificationsSettings) -> bytes:
+def signing_key(settings: NotificationsSettings) -> bytes | None:
+    """The key personal webhook secrets derive from; None where none is configured (an
+    RS256-only deployment without ``KAMU_WEBHOOK_SIGNING_SECRET``): no webhooks then."""
     if settings.webhook_signing_secret is not None:
         return settings.webhook_signing_secret.get_secret_value().encode()
     if settings.jwt_secret is not None:
-        return hmac.new(
-            settings.jwt_secret.get_secret_value().encode(), LABEL, hashlib.sha256
-        ).digest()
-    raise RuntimeError("set KAMU_WEBHOOK_SIGNING_SECRET (or KAMU_JWT_SECRET) to sign webhooks")
+        jwt = settings.jwt_secret.get_secret_value().encode()
+        return hmac.new(jwt, LABEL, hashlib.sha256).digest()
+    return None
 
 
-def webhook_secret(settings: NotificationsSettings, person_id: str, url: str) -> str:
+def webhook_secret(settings: NotificationsSettings, person_id: str, url: str) -> str | None:
     """The person's secret for ``url``, as ``whsec_<base64>`` (Standard Webhooks' form)."""
-    mac = hmac.new(signing_key(settings), f"{person_id}\n{url}".encode(), hashlib.sha256)
+    key = signing_key(settings)
+    if key is None:
+        return None
+    mac = hmac.new(key, f"{person_id}\n{url}".encode(), hashlib.sha256)
     return "whsec_" + base64.b64encode(mac.digest()).decode()
 
 
@@ -114,12 +158,19 @@ def encode(payload: dict[str, Any]) -> str:
 
 
 async def post(
-    client: httpx.AsyncClient, url: str, body: str, headers: dict[str, str]
+    client: httpx.AsyncClient,
+    url: str,
+    body: str,
+    headers: dict[str, str],
+    extensions: dict[str, Any] | None = None,
 ) -> SendOutcome:
     """POST the JSON ``body``; 2xx is sent, 408/425/429/5xx and network errors are transient."""
     try:
         response = await client.post(
-            url, content=body.encode(), headers={"content-type": "application/json", **headers}
+            url,
+            content=body.encode(),
+            headers={"content-type": "application/json", **headers},
+            extensions=extensions or {},
         )
     except httpx.TimeoutException:
         return retry("timed out")

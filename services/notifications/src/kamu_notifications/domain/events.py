@@ -55,7 +55,14 @@ class NotificationFailed(_Outcome, name="notification-failed", version=1):
 class NotificationSuppressed(_Outcome, name="notification-suppressed", version=1):
     """Not sent on this channel: the person turned it off (or left)."""
 
-    reason: Literal["preference-off", "person-left", "no-identity"]
+    reason: Literal["preference-off", "person-left", "no-identity", "withdrawn", "outdated"] = (
+        Field(
+            description="preference-off, person-left, no-identity (fell back to email), "
+            "withdrawn (no longer theirs to see: the pairing ended, the goal was unshared), "
+            "outdated (no longer true: the meeting moved, was cancelled or began; the goal was "
+            "reviewed or closed)"
+        )
+    )
 
 
 class QuietHours(BaseModel):

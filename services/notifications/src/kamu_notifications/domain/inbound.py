@@ -131,6 +131,30 @@ class MeetingOverdue(TolerantEvent, name="meeting-overdue", version=1):
     nudge: Literal["colleague", "kamu", "none"]
 
 
+class _Goal(TolerantEvent):
+    goal_id: str
+
+
+@goal_events.register
+class GoalUnshared(_Goal, name="goal-unshared", version=1):
+    """Private again: a review reminder to the Kamu not yet sent is withdrawn."""
+
+
+@goal_events.register
+class GoalReviewed(_Goal, name="goal-reviewed", version=1):
+    """Reviewed: a review reminder not yet sent is outdated."""
+
+
+@goal_events.register
+class GoalCompleted(_Goal, name="goal-completed", version=1):
+    """Closed: a review reminder not yet sent is outdated."""
+
+
+@goal_events.register
+class GoalAbandoned(_Goal, name="goal-abandoned", version=1):
+    """Closed: a review reminder not yet sent is outdated."""
+
+
 @goal_events.register
 class GoalReviewDue(TolerantEvent, name="goal-review-due", version=1):
     """A goal's review is due: its owner is told, and the Kamu it is shared with (if any).

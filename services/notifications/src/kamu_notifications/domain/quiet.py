@@ -46,6 +46,17 @@ def next_digest(now: datetime, zone: ZoneInfo, at: time) -> datetime:
     return _at(local + timedelta(days=1), at, zone)
 
 
+def digest_time(
+    now: datetime, zone: ZoneInfo, at: time, kind: str, starts_at: str | None
+) -> datetime | None:
+    """When a digestible message goes out for someone with a daily digest, or None if it
+    should go now: a meeting reminder never waits for a digest after the meeting starts."""
+    due = next_digest(now, zone, at)
+    if kind == "meeting-reminder" and starts_at and due >= datetime.fromisoformat(starts_at):
+        return None
+    return due
+
+
 def backoff(attempt: int, initial: float, maximum: float) -> timedelta:
     """Wait before attempt ``attempt + 1``: doubling from ``initial``, capped at ``maximum``."""
     return timedelta(seconds=min(maximum, initial * 2 ** max(0, attempt - 1)))

@@ -68,6 +68,9 @@ CREATE TABLE notifications_notifications (
     correlation_id   text,
     params           jsonb NOT NULL,
     digestible       boolean NOT NULL,
+    -- why it should no longer go out, if it has not yet (the pairing ended, the meeting was
+    -- cancelled, the goal was reviewed): set by the consumers, acted on by the dispatcher
+    withdrawn        text,
     created_at       timestamptz NOT NULL
 );
 CREATE INDEX notifications_notifications_recipient
@@ -81,7 +84,8 @@ CREATE TABLE notifications_deliveries (
     status           text NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed',
                                                       'suppressed', 'fallback')),
     endpoint         text NOT NULL,   -- where it goes (smtp, slack, teams, a webhook host)
-    thread           text,            -- messages of one thread (a meeting) go in order
+    thread           text,            -- messages of one thread (a meeting) go in order:
+    thread_seq       bigint,          -- the causing event's sequence in its stream
     due_at           timestamptz NOT NULL,
     attempts         integer NOT NULL DEFAULT 0,
     claim            uuid,            -- the dispatcher holding it while 'sending'

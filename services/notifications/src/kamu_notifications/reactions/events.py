@@ -3,7 +3,8 @@ notifications their events cause.
 
 One handler for the three topics (a consumer group each). Exactly once per event: the
 planning, the state it keeps and the consumer's ledger record commit in one transaction.
-Planning comes first (its outcome events are the transaction's first write), state after.
+Planning writes rows only (the dispatcher records outcomes), so a batch of events commits in
+one transaction. Notifications an event makes wrong to send are withdrawn (:func:`withdraw`).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -35,10 +36,15 @@ def handler(runtime: Runtime) -> Handler:
             planned = route(event, cancelled_slot=slot)
             if planned:
                 cause = Cause(
-                    envelope.source, str(envelope.id), envelope.type, envelope.correlation_id
+                    envelope.source,
+                    str(envelope.id),
+                    envelope.type,
+                    envelope.correlation_id,
+                    envelope.sequence,
                 )
                 await plan(conn, runtime, cause, planned, now)
         await _learn(conn, settings, event, envelope.time)
+        await withdraw(conn, event)
 
     return handle
 
@@ -118,3 +124,55 @@ async def _learn(
             status,
             at,
         )
+
+
+WITHDRAW = """UPDATE notifications_notifications n SET withdrawn = $1
+              WHERE withdrawn IS NULL AND kind = $2 AND {where}
+                AND EXISTS (SELECT 1 FROM notifications_deliveries d
+                            WHERE d.notification_id = n.notification_id
+                              AND d.status IN ('pending', 'sending'))"""
+
+
+async def withdraw(conn: Connection, event: object) -> None:
+    """Mark notifications not sent yet that this event makes wrong to send: no longer the
+    recipient's to see (``withdrawn``) or no longer true (``outdated``). The dispatcher
+    suppresses them when it comes to them (a digest drops them from its list)."""
+    marks: list[tuple[str, str, str, list[object]]] = []
+    if isinstance(event, e.PairingEnded):
+        pair = "params->>'pairing_id' = $3"
+        marks += [
+            ("withdrawn", "meeting-reminder", pair, [event.pairing_id]),
+            ("withdrawn", "meeting-overdue", pair, [event.pairing_id]),
+            (
+                "withdrawn",
+                "goal-review-due",
+                "recipient_id = $3 AND params->>'role' = 'kamu' AND params->>'other_id' = $4",
+                [event.kamu_id, event.colleague_id],
+            ),
+        ]
+    elif isinstance(event, e.MeetingCancelled | e.MeetingHeld):
+        marks.append(
+            ("outdated", "meeting-reminder", "params->>'meeting_id' = $3", [event.meeting_id])
+        )
+    elif isinstance(event, e.MeetingRescheduled):
+        marks.append(
+            (
+                "outdated",
+                "meeting-reminder",
+                "params->>'meeting_id' = $3 AND (params->>'starts_at')::timestamptz <> $4",
+                [event.meeting_id, event.starts_at],
+            )
+        )
+    elif isinstance(event, e.GoalUnshared):
+        marks.append(
+            (
+                "withdrawn",
+                "goal-review-due",
+                "params->>'goal_id' = $3 AND params->>'role' = 'kamu'",
+                [event.goal_id],
+            )
+        )
+    elif isinstance(event, e.GoalReviewed | e.GoalCompleted | e.GoalAbandoned):
+        marks.append(("outdated", "goal-review-due", "params->>'goal_id' = $3", [event.goal_id]))
+    for reason, kind, where, args in marks:
+        await conn.execute(WITHDRAW.format(where=where), reason, kind, *args)
