@@ -175,6 +175,17 @@ class Service:
         await self.publish(inbound.meeting_events, event, f"meeting-{meeting_id}")
         return event
 
+    async def cancel(self, scheduled, **fields) -> None:
+        """Publishes the cancellation of a meeting ``schedule`` returned."""
+        event = inbound.MeetingCancelled(
+            meeting_id=scheduled.meeting_id,
+            pairing_id=scheduled.pairing_id,
+            colleague_id=scheduled.colleague_id,
+            kamu_id=scheduled.kamu_id,
+            **fields,
+        )
+        await self.publish(inbound.meeting_events, event, f"meeting-{scheduled.meeting_id}")
+
     async def deliveries(self, recipient: str | None = None) -> list[dict]:
         rows = await self.pool.fetch(
             """SELECT d.*, n.kind FROM notifications_deliveries d

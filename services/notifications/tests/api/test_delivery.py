@@ -225,16 +225,7 @@ async def test_a_meetings_messages_arrive_in_order_even_when_the_first_is_retrie
     await with_webhook(service, colleague)
     service.receiver.script(f"/hook/{colleague}", [503, 503])
     meeting = await service.schedule(colleague, kamu)
-    await service.publish(
-        inbound.meeting_events,
-        inbound.MeetingCancelled(
-            meeting_id=meeting.meeting_id,
-            pairing_id=meeting.pairing_id,
-            colleague_id=colleague,
-            kamu_id=kamu,
-        ),
-        f"meeting-{meeting.meeting_id}",
-    )
+    await service.cancel(meeting)
     await service.settled(6, colleague)
     kinds = [(r.json()["kind"], r.status) for r in service.receiver.to(f"/hook/{colleague}")]
     assert kinds == [

@@ -84,18 +84,7 @@ async def test_a_cancellation_for_a_pairing_end_says_so_and_other_kinds_carry_no
     kamu = await service.person()
     scheduled = await service.schedule(colleague, kamu)
     await service.settled(8)
-    await service.publish(
-        inbound.meeting_events,
-        inbound.MeetingCancelled(
-            meeting_id=scheduled.meeting_id,
-            pairing_id=scheduled.pairing_id,
-            colleague_id=colleague,
-            kamu_id=kamu,
-            cause="pairing-ended",
-            starts_at=scheduled.starts_at,
-        ),
-        f"meeting-{scheduled.meeting_id}",
-    )
+    await service.cancel(scheduled, cause="pairing-ended", starts_at=scheduled.starts_at)
     await service.pairing_event(
         inbound.PairingEnded, colleague, kamu, scheduled.pairing_id, ended_by=kamu
     )

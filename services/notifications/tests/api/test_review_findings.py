@@ -237,16 +237,7 @@ async def test_a_reminder_held_for_the_digest_is_dropped_when_the_meeting_is_can
             return row if row and row["deferred_by"] == "digest" else None
 
         await eventually(reminder_held, timeout=10)
-        await service.publish(
-            inbound.meeting_events,
-            inbound.MeetingCancelled(
-                meeting_id=meeting.meeting_id,
-                pairing_id=meeting.pairing_id,
-                colleague_id=colleague,
-                kamu_id=kamu,
-            ),
-            f"meeting-{meeting.meeting_id}",
-        )
+        await service.cancel(meeting)
         await service.settled(12, colleague, timeout=20)  # 3 kinds x (email, 2 off, inapp)
         mails = service.smtp.to(f"{colleague}@example.org")
         texts = [m.get_body(("plain",)).get_content() for m in mails]

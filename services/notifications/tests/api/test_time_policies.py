@@ -159,16 +159,7 @@ async def test_reminders_go_out_before_the_meeting_once_per_start_time(start, se
         cancelled = await service.schedule(
             colleague, kamu, starts_at=datetime.now(UTC) + timedelta(seconds=5)
         )
-        await service.publish(
-            inbound.meeting_events,
-            inbound.MeetingCancelled(
-                meeting_id=cancelled.meeting_id,
-                pairing_id=cancelled.pairing_id,
-                colleague_id=colleague,
-                kamu_id=kamu,
-            ),
-            f"meeting-{cancelled.meeting_id}",
-        )
+        await service.cancel(cancelled)
 
         async def reminded_again():
             rows = [r for r in await service.deliveries() if r["kind"] == "meeting-reminder"]
