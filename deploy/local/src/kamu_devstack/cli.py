@@ -173,6 +173,19 @@ def cmd_docs(out: Path) -> int:
     return 0
 
 
+def test_workers(pytest_args: Sequence[str]) -> list[str]:
+    """pytest-xdist options: ``KAMU_TEST_WORKERS`` processes (default 2, one per core of the
+    reference machine), each with Kafka and PostgreSQL of its own, whole files per worker (so
+    module-scoped services start once). Most tests wait on Kafka and the network rather than
+    compute, so two workers halve the run. Not when the caller chose (``-n``, ``-p no:xdist``)
+    or asked for one worker."""
+    workers = os.environ.get("KAMU_TEST_WORKERS", "2")
+    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in pytest_args)
+    if chosen or "no:xdist" in pytest_args or workers in ("0", "1"):
+        return []
+    return ["-n", workers, "--dist", "loadfile"]
+
+
 def cmd_test(pytest_args: Sequence[str]) -> int:
     """Lint, type-check, then every test; stop at the first step that fails."""
     root = project_root()
@@ -181,7 +194,7 @@ def cmd_test(pytest_args: Sequence[str]) -> int:
         ["ruff", "format", "--check", "."],
         ["mypy"],
         ["lint-imports"],
-        ["pytest", *pytest_args],
+        ["pytest", *test_workers(pytest_args), *pytest_args],
     ]
     for step in steps:
         say(f"\n==> {' '.join(step)}")
