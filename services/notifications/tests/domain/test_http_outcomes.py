@@ -1,31 +1,24 @@
 """HTTP channels: per-person webhook secrets, Standard Webhooks signatures, and how ``post``
-reads a receiver's answer (sent, retry later, or never), against a real HTTP server.
-
-The shared receiver answers without headers; ``Answering`` (below) is the same receiver with
-headers per path, for ``Retry-After`` and ``Location``.
+reads a receiver's answer (sent, retry later, or never), against a real HTTP server (the
+shared receiver, answering with headers per path for ``Retry-After`` and ``Location``).
 """
 
-import asyncio
 import base64
 import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from kamu_notifications.commands.preferences import check_webhook_url
 from kamu_notifications.dispatch.http import post, signed_headers, webhook_secret
 from kamu_notifications.settings import NotificationsSettings
-from kamu_shared.testing.receivers import HttpReceiver, free_port, http_receiver
+from kamu_shared.testing.receivers import free_port, http_receiver
 from kamu_shared.web.errors import Unprocessable
 
 JWT_SECRET = "notifications-unit-tests-secret-32-bytes!"
@@ -37,48 +30,6 @@ def settings(**fields: Any) -> NotificationsSettings:
     return NotificationsSettings(**{"jwt_secret": JWT_SECRET, **fields})
 
 
-@dataclass
-class Answering(HttpReceiver):
-    """The test receiver, also answering with the headers given per path."""
-
-    headers: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        extra = self.headers.get(scope.get("path", ""), {})
-
-        async def with_headers(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                pairs = [(k.encode(), v.encode()) for k, v in extra.items()]
-                message = {**message, "headers": [*message.get("headers", []), *pairs]}
-            await send(message)
-
-        await super().__call__(scope, receive, with_headers)
-
-
-@asynccontextmanager
-async def answering() -> AsyncIterator[Answering]:
-    receiver = Answering(port=free_port())
-    config = uvicorn.Config(
-        receiver,
-        host="127.0.0.1",
-        port=receiver.port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield receiver
-    finally:
-        server.should_exit = True
-        await task
-
-
 @pytest.fixture(scope="module")
 async def sink():
     async with http_receiver() as receiver:
@@ -87,7 +38,7 @@ async def sink():
 
 @pytest.fixture(scope="module")
 async def headed():
-    async with answering() as receiver:
+    async with http_receiver() as receiver:
         yield receiver
 
 

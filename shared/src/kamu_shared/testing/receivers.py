@@ -2,8 +2,9 @@
 (uvicorn) on loopback, recording what reached them.
 
 The HTTP receiver answers from a script per path (``script("/hook", [500, 200])``: the first
-request gets 500, the next 200, later ones the default), can be slowed (``delay``), and
-records each request with its headers, body and the status it answered.
+request gets 500, the next 200, later ones the default), can be slowed (``delay``), answers
+with headers per path (``headers``), and records each request with its headers, body and the
+status it answered.
 """
 
 import asyncio
@@ -48,6 +49,8 @@ class HttpReceiver:
     requests: list[Received] = field(default_factory=list)
     scripts: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     delays: dict[str, float] = field(default_factory=dict)
+    # Response headers per path (a Retry-After, a redirect's Location).
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -84,7 +87,8 @@ class HttpReceiver:
         script = self.scripts.get(path)
         status = script.pop(0) if script else self.default
         received.status = status
-        await send({"type": "http.response.start", "status": status, "headers": []})
+        answer = [(k.encode(), v.encode()) for k, v in self.headers.get(path, {}).items()]
+        await send({"type": "http.response.start", "status": status, "headers": answer})
         await send({"type": "http.response.body", "body": b""})
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from kamu_notifications.content.render import render
 from kamu_notifications.settings import NotificationsSettings, settings_of
-from kamu_notifications.state import person_of, recipient_from, unknown_recipient
+from kamu_notifications.state import person_of, unknown_recipient
 from kamu_shared.auth.deps import CurrentPrincipal
 from kamu_shared.auth.principal import Principal
 from kamu_shared.db.pool import Connection
@@ -160,6 +160,3 @@ async def mark_read(
     return await Idempotency().respond(
         request, runtime.pool, principal=principal.sub, execute=execute
     )
-
-
-_ = recipient_from
