@@ -38,7 +38,7 @@ from kamu_notifications.dispatch.http import (
     signed_headers,
     webhook_secret,
 )
-from kamu_notifications.dispatch.outcomes import SendOutcome, retry
+from kamu_notifications.dispatch.outcomes import SendOutcome, failed, retry
 from kamu_notifications.domain.quiet import digest_time, quiet_until
 from kamu_notifications.planning import endpoint
 from kamu_notifications.settings import LEASE_MARGIN_SECONDS, NotificationsSettings, settings_of
@@ -402,7 +402,7 @@ class Delivery:
             secret = webhook_secret(s, recipient.person_id, prefs.webhook_url)
             address = prefs.webhook_url
             if secret is None:
-                return claims_failed("webhooks cannot be signed: no signing key is configured")
+                return failed("webhooks cannot be signed: no signing key is configured")
 
             async def send() -> SendOutcome:
                 signed = signed_headers(secret, message_id, body)
@@ -415,7 +415,7 @@ class Delivery:
                 return await post(self.d.client, target.url, body, headers, target.extensions)
 
             return await self._transmit(send)
-        return claims_failed(f"{channel} is not configured")
+        return failed(f"{channel} is not configured")
 
     async def _calendar(
         self, row: Any, params: dict[str, Any], recipient: Recipient, rendered: Rendered
@@ -499,10 +499,6 @@ class Delivery:
             counts=True,
             deferred_by=self.held.deferred_by if self.held.deferred_by == "digest" else None,
         )
-
-
-def claims_failed(detail: str) -> SendOutcome:
-    return SendOutcome("failed", detail)
 
 
 def _sender(value: str) -> tuple[str, str]:
