@@ -12,8 +12,9 @@ import httpx
 import jwt
 import pytest
 
-from kamu_devstack.ports import port_accepts, port_is_free
-from kamu_devstack.probes import kafka_round_trip
+from kamu_devstack.platform import free_base_port
+from kamu_devstack.ports import port_accepts
+from kamu_devstack.probes import database_url, kafka_round_trip
 from kamu_devstack.processes import pid_alive, processes_mentioning
 from kamu_devstack.services import SERVICES, service_database
 from kamu_devstack.stack import Stack
@@ -36,28 +37,57 @@ def parse_env(output: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
 
 
-def free_base_port() -> int:
-    for base in range(18000, 30000, 10):
-        if all(port_is_free(base + offset) for _, offset in SERVICES):
-            return base
-    raise AssertionError("no four free ports")
+# Made by timers and by the notifications dispatcher as time passes, not by loading the demo.
+MADE_BY_TIME = (
+    "kamu.meetings.meeting-overdue.v1",
+    "kamu.goals.goal-review-due.v1",
+    "kamu.notifications.notification-sent.v1",
+    "kamu.notifications.notification-failed.v1",
+    "kamu.notifications.notification-suppressed.v1",
+)
+
+
+async def commanded_events(postgres_url: str) -> dict[str, dict[str, int]]:
+    """Per service, how many events of each type the stack's commands recorded."""
+    counts = {}
+    for name, _ in SERVICES:
+        conn = await asyncpg.connect(database_url(postgres_url, service_database(name)))
+        try:
+            rows = await conn.fetch(
+                "SELECT event_type, count(*) AS n FROM kamu_events "
+                "WHERE event_type <> ALL($1::text[]) GROUP BY event_type",
+                list(MADE_BY_TIME),
+            )
+        finally:
+            await conn.close()
+        counts[name] = {r["event_type"]: r["n"] for r in rows}
+    return counts
 
 
 @pytest.mark.slow
 def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
-    """Services run against servers given by the environment; down stops every process."""
+    """Services run against servers given by the environment, with a (small) demo loaded;
+    loading it again changes nothing; down stops every process."""
     base = free_base_port()
 
-    up = kamu(state_dir, "up", "--detach", "--base-port", str(base), env=infra_env)
+    up = kamu(
+        state_dir, "up", "--detach", "--base-port", str(base), "--demo-size", "30", env=infra_env
+    )
     assert "all services ready" in up.stdout
     assert "given by KAMU_KAFKA_BOOTSTRAP" in up.stdout
+    assert "demo data: 30 people" in up.stdout
+    assert f"outbox         http://127.0.0.1:{base + 25}" in up.stdout
+    loaded = asyncio.run(commanded_events(infra_env["KAMU_DATABASE_URL"]))
+    assert kamu(state_dir, "demo", env=infra_env).returncode == 0
+    assert asyncio.run(commanded_events(infra_env["KAMU_DATABASE_URL"])) == loaded
+    assert sum(loaded["meetings"].values()) > 30  # the demo's history is there
 
     for name, offset in SERVICES:
         ready = httpx.get(f"http://127.0.0.1:{base + offset}/readyz", timeout=10)
         assert ready.status_code == 200, (name, ready.text)
         assert ready.json()["checks"] == {"postgres": "ok", "kafka": "ok", "consumers": "ok"}
     status = kamu(state_dir, "status", env=infra_env)
-    assert status.stdout.count(" ready") == 4
+    assert status.stdout.count(" ready") == 5  # the four services and the outbox
     env_lines = parse_env(kamu(state_dir, "env", env=infra_env).stdout)
     secret = env_lines.pop("KAMU_JWT_SECRET")
     assert env_lines == {k: infra_env[k] for k in ENV_KEYS}
@@ -72,9 +102,10 @@ def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
 
     kamu(state_dir, "down", env=infra_env)
 
-    assert len(pids) == 4
+    assert len(pids) == 5
     assert not any(pid_alive(pid) for pid in pids)
     assert all(not port_accepts(base + offset) for _, offset in SERVICES)
+    assert not port_accepts(base + 25)
     assert kamu(state_dir, "status", env=infra_env, check=False).returncode == 3
 
 
@@ -150,6 +181,7 @@ def test_ctrl_c_in_the_foreground_stops_everything(state_dir, infra_env):
             "up",
             "--base-port",
             str(base),
+            "--no-demo",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -163,7 +195,7 @@ def test_ctrl_c_in_the_foreground_stops_everything(state_dir, infra_env):
         if "press Ctrl-C" in line:
             break
     pids = [svc.pid for svc in Stack.load(state_dir).services]
-    assert len(pids) == 4, "".join(lines)
+    assert len(pids) == 5, "".join(lines)
 
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)

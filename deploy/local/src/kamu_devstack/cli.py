@@ -1,10 +1,12 @@
-"""``kamu-dev``: the developer CLI behind ``./kamu`` (up, down, status, env, test).
+"""``kamu-dev``: the developer CLI behind ``./kamu`` (up, down, status, env, demo, test).
 
-``up`` starts Kafka, PostgreSQL and the four services, prints where each listens and stops them
-all on Ctrl-C; ``up --detach`` returns once everything is healthy and ``down`` stops it later.
+``up`` starts Kafka, PostgreSQL, the four services and the outbox (mail catcher and webhook
+receiver), loads the demo data once, prints where each listens and stops them all on Ctrl-C;
+``up --detach`` returns once everything is healthy and ``down`` stops it later.
 """
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -13,11 +15,18 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from kamu_devstack.demo.load import LoadError
+from kamu_devstack.demo.run import DEFAULT_SIZE, load_demo
 from kamu_devstack.errors import InfraError
 from kamu_devstack.infra import ENV_DATABASE, ENV_KAFKA
 from kamu_devstack.paths import default_state_dir, project_root
-from kamu_devstack.services import DEFAULT_BASE_PORT, SERVICES
-from kamu_devstack.stack import Stack, down, up
+from kamu_devstack.services import (
+    DEFAULT_BASE_PORT,
+    OUTBOX_HTTP_OFFSET,
+    OUTBOX_SMTP_OFFSET,
+    SERVICES,
+)
+from kamu_devstack.stack import Stack, down, jwt_secret, up
 
 
 def say(line: str) -> None:
@@ -48,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         help="services listen on BASE+1 (pairing) to BASE+4 (notifications)",
     )
     p_up.add_argument("--no-services", action="store_true", help="start Kafka and PostgreSQL only")
+    p_up.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    p_up.add_argument(
+        "--demo-size", type=int, default=DEFAULT_SIZE, help="people in the demo organisation"
+    )
+    p_demo = sub.add_parser("demo", help="load the demo data into the running stack (again)")
+    p_demo.add_argument("--size", type=int, default=None, help="people (default: as loaded)")
     p_down = sub.add_parser("down", help="stop everything a detached `up` started")
     p_down.add_argument("--purge", action="store_true", help="also delete data and logs")
     sub.add_parser("status", help="show what runs and whether it is ready")
@@ -71,7 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     state_dir: Path = (args.state_dir or default_state_dir()).resolve()
     try:
         if args.command == "up":
-            return cmd_up(state_dir, args.base_port, not args.no_services, args.detach)
+            demo = None if args.no_demo or args.no_services else args.demo_size
+            return cmd_up(state_dir, args.base_port, not args.no_services, args.detach, demo)
+        if args.command == "demo":
+            return cmd_demo(state_dir, args.size)
         if args.command == "down":
             down(state_dir, say, purge=args.purge)
             return 0
@@ -88,12 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "docs":
             return cmd_docs(project_root() / "docs" / "events")
         return cmd_test(args.pytest_args)
-    except InfraError as exc:
+    except (InfraError, LoadError) as exc:
         print(f"kamu: {exc}", file=sys.stderr, flush=True)
         return 2
 
 
-def cmd_up(state_dir: Path, base_port: int, with_services: bool, detach: bool) -> int:
+def cmd_up(
+    state_dir: Path, base_port: int, with_services: bool, detach: bool, demo_size: int | None
+) -> int:
     stop = threading.Event()
     if not detach:
         # Ctrl-C and SIGTERM both mean "stop everything"; servers run in their own sessions,
@@ -101,6 +121,12 @@ def cmd_up(state_dir: Path, base_port: int, with_services: bool, detach: bool) -
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
     stack = up(state_dir, base_port, with_services, say)
+    if demo_size is not None:
+        try:
+            _load_demo(stack, demo_size, again=False)
+        except BaseException:
+            down(state_dir, say=lambda _line: None)  # as a failed start: nothing left behind
+            raise
     _print_where(stack)
     if detach:
         say("detached: `./kamu status` shows it, `./kamu down` stops it")
@@ -115,9 +141,38 @@ def cmd_up(state_dir: Path, base_port: int, with_services: bool, detach: bool) -
     return 0
 
 
+def _load_demo(stack: Stack, size: int, *, again: bool) -> None:
+    urls = {s.name: s.url for s in stack.services}
+    load_demo(
+        stack.state_dir,
+        urls,
+        jwt_secret(stack.state_dir),
+        say,
+        outbox_url=urls.get("outbox"),
+        size=size,
+        again=again,
+    )
+
+
+def cmd_demo(state_dir: Path, size: int | None) -> int:
+    stack = Stack.load(state_dir)
+    if not stack.services or not all(s.alive() for s in stack.services):
+        print(
+            "kamu: the services do not run; start them with `./kamu up --detach`", file=sys.stderr
+        )
+        return 3
+    recorded = json.loads(p.read_text()) if (p := state_dir / "demo.json").exists() else {}
+    _load_demo(stack, size or recorded.get("size", DEFAULT_SIZE), again=True)
+    return 0
+
+
 def _print_where(stack: Stack) -> None:
     say("")
     for svc in stack.services:
+        if svc.name == "outbox":
+            smtp = svc.port - OUTBOX_HTTP_OFFSET + OUTBOX_SMTP_OFFSET
+            say(f"  {'outbox':<14} {svc.url}  (sent email and webhooks; SMTP on port {smtp})")
+            continue
         say(f"  {svc.name:<14} {svc.url}  (docs {svc.url}/docs, log {svc.log})")
     if stack.infra:
         say(f"  {ENV_KAFKA}={stack.infra.kafka_bootstrap}")

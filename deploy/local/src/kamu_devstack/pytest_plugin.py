@@ -18,7 +18,9 @@ import asyncpg
 import pytest
 
 from kamu_devstack.infra import ENV_DATABASE, ENV_KAFKA, Infrastructure, start_infrastructure
+from kamu_devstack.platform import Platform, running_platform
 from kamu_devstack.probes import database_url, ensure_databases
+from kamu_devstack.services import SERVICES
 
 DatabaseFactory = Callable[[str], Awaitable[str]]
 
@@ -119,3 +121,15 @@ def infra_env(kamu_infra: Infrastructure) -> dict[str, str]:
         ENV_KAFKA: kamu_infra.kafka_bootstrap,
         ENV_DATABASE: kamu_infra.postgres_url,
     }
+
+
+@pytest.fixture
+async def kamu_platform(
+    kafka_bootstrap: str, make_database: DatabaseFactory, state_dir: Path
+) -> AsyncIterator[Platform]:
+    """Every service as its own process, plus the outbox (mail catcher and webhook receiver),
+    on this session's servers with databases and a topic namespace of the test's own."""
+    databases = {name: await make_database(name) for name, _ in SERVICES}
+    namespace = f"t{uuid.uuid4().hex[:12]}"
+    with running_platform(state_dir, kafka_bootstrap, databases, namespace=namespace) as platform:
+        yield platform

@@ -3,6 +3,7 @@
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,10 @@ SERVICES: tuple[tuple[str, int], ...] = (
     ("notifications", 4),
 )
 DEFAULT_BASE_PORT = 8000
+# The outbox (mail catcher and webhook receiver): its page at BASE+25, SMTP at BASE+26.
+OUTBOX_HTTP_OFFSET, OUTBOX_SMTP_OFFSET = 25, 26
+# Meetings may be logged this far back: the demo's history of the past months.
+DEMO_BACKDATE_DAYS = 400
 
 
 def service_database(name: str) -> str:
@@ -63,7 +68,8 @@ class ServiceProcess:
 
 def check_ports_free(base_port: int) -> None:
     """Fail early, naming the port, if a service's port is taken."""
-    taken = [(n, base_port + o) for n, o in SERVICES if not port_is_free(base_port + o)]
+    wanted = [*SERVICES, ("outbox", OUTBOX_HTTP_OFFSET), ("outbox SMTP", OUTBOX_SMTP_OFFSET)]
+    taken = [(n, base_port + o) for n, o in wanted if not port_is_free(base_port + o)]
     if taken:
         listing = ", ".join(f"{name} on {port}" for name, port in taken)
         raise InfraError(
@@ -72,10 +78,62 @@ def check_ports_free(base_port: int) -> None:
         )
 
 
+def service_env(name: str, base_port: int, secrets: dict[str, str]) -> dict[str, str]:
+    """What one service needs beyond its servers on the local stack: notifications send to the
+    outbox (email over SMTP, Slack, Teams and personal webhooks over plain HTTP on loopback,
+    which a real deployment refuses), and meetings accept the demo's months of history."""
+    env = {"KAMU_JWT_SECRET": secrets["jwt"]}
+    if name == "meetings":
+        env["KAMU_BACKDATE_DAYS"] = str(DEMO_BACKDATE_DAYS)
+    if name == "notifications":
+        outbox = f"http://{LOOPBACK}:{base_port + OUTBOX_HTTP_OFFSET}"
+        env |= {
+            "KAMU_SMTP_HOST": LOOPBACK,
+            "KAMU_SMTP_PORT": str(base_port + OUTBOX_SMTP_OFFSET),
+            "KAMU_SLACK_WEBHOOK_URL": f"{outbox}/hooks/slack",
+            "KAMU_TEAMS_WEBHOOK_URL": f"{outbox}/hooks/teams",
+            "KAMU_WEBHOOK_ALLOW_HTTP": "true",
+            "KAMU_WEBHOOK_ALLOW_PRIVATE": "true",
+            "KAMU_WEBHOOK_SIGNING_SECRET": secrets["webhook"],
+            "KAMU_RETRY_INITIAL_SECONDS": "5",
+        }
+    return env
+
+
+def start_outbox(state_dir: Path, base_port: int) -> ServiceProcess:
+    """The mail catcher and webhook receiver (:mod:`kamu_devstack.catcher`)."""
+    port = base_port + OUTBOX_HTTP_OFFSET
+    log = state_dir / "services" / "outbox.log"
+    argv = [
+        sys.executable,
+        "-m",
+        "kamu_devstack.catcher",
+        "--dir",
+        str(state_dir / "outbox"),
+        "--http-port",
+        str(port),
+        "--smtp-port",
+        str(base_port + OUTBOX_SMTP_OFFSET),
+    ]
+    proc = spawn(argv, log, dict(os.environ))
+    return ServiceProcess(name="outbox", port=port, log=str(log), pid=proc.pid)
+
+
+def service_databases(postgres_url: str) -> dict[str, str]:
+    """Each service's own database on the server at ``postgres_url``."""
+    return {name: database_url(postgres_url, service_database(name)) for name, _ in SERVICES}
+
+
 def start_services(
-    state_dir: Path, kafka_bootstrap: str, postgres_url: str, base_port: int, jwt_secret: str
+    state_dir: Path,
+    kafka_bootstrap: str,
+    databases: Mapping[str, str],
+    base_port: int,
+    secrets: dict[str, str],
+    extra_env: Mapping[str, str] | None = None,
 ) -> list[ServiceProcess]:
-    """Start every service API in its own process group."""
+    """Start every service API (with its relay, consumers, timers and workers) in its own
+    process group. ``databases``: each service's database URL; ``extra_env`` goes to all."""
     started = []
     for name, offset in SERVICES:
         port = base_port + offset
@@ -83,10 +141,11 @@ def start_services(
         env = {
             **os.environ,
             "KAMU_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "KAMU_DATABASE_URL": database_url(postgres_url, service_database(name)),
+            "KAMU_DATABASE_URL": databases[name],
             "KAMU_HTTP_PORT": str(port),
             "KAMU_LOG_FORMAT": "json",
-            "KAMU_JWT_SECRET": jwt_secret,
+            **service_env(name, base_port, secrets),
+            **(extra_env or {}),
         }
         proc = spawn([sys.executable, "-m", f"kamu_{name}", "api", "--port", str(port)], log, env)
         started.append(ServiceProcess(name=name, port=port, log=str(log), pid=proc.pid))

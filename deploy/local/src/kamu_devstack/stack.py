@@ -23,6 +23,8 @@ from kamu_devstack.services import (
     ServiceProcess,
     check_ports_free,
     service_database,
+    service_databases,
+    start_outbox,
     start_services,
     wait_ready,
 )
@@ -76,13 +78,19 @@ class Stack:
         )
 
 
-def jwt_secret(state_dir: Path) -> str:
-    """The stack's HS256 secret: made once per state folder, readable only by its owner."""
-    path = state_dir / "jwt-secret"
+def stack_secret(state_dir: Path, name: str) -> str:
+    """One of the stack's secrets (``jwt``: the HS256 key tokens are signed with; ``webhook``:
+    the key personal webhooks are signed with): made once per state folder, readable only by
+    its owner."""
+    path = state_dir / f"{name}-secret"
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def jwt_secret(state_dir: Path) -> str:
+    return stack_secret(state_dir, "jwt")
 
 
 def up(state_dir: Path, base_port: int, with_services: bool, say: Say) -> Stack:
@@ -110,14 +118,17 @@ def up(state_dir: Path, base_port: int, with_services: bool, say: Say) -> Stack:
         asyncio.run(
             ensure_databases(stack.infra.postgres_url, [service_database(n) for n, _ in SERVICES])
         )
-        say("starting services ...")
-        stack.services = start_services(
-            state_dir,
-            stack.infra.kafka_bootstrap,
-            stack.infra.postgres_url,
-            base_port,
-            jwt_secret(state_dir),
-        )
+        say("starting services and the outbox ...")
+        stack.services = [
+            start_outbox(state_dir, base_port),
+            *start_services(
+                state_dir,
+                stack.infra.kafka_bootstrap,
+                service_databases(stack.infra.postgres_url),
+                base_port,
+                {"jwt": jwt_secret(state_dir), "webhook": stack_secret(state_dir, "webhook")},
+            ),
+        ]
         stack.save()
         wait_ready(stack.services)
     except BaseException:

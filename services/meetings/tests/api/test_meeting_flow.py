@@ -260,6 +260,89 @@ async def test_a_meeting_cannot_start_before_its_pairing_began(service):
     assert kept.json()["sequence"] == 0
 
 
+async def imported_pairing(service, *, began_at: datetime | None, at: datetime) -> tuple:
+    """A pairing whose ``pairing-created`` happened ``at``, with ``began_at`` (a programme's
+    history moved into Kamu) or without; known to the service once this returns."""
+    pairing_id = str(uuid.uuid4())
+    colleague, kamu = f"c-{uuid.uuid4().hex[:8]}", f"k-{uuid.uuid4().hex[:8]}"
+    for person in (colleague, kamu):
+        await service.person(person)
+    await service.upstream.publish(
+        inbound.pairing_events,
+        inbound.PairingCreated(
+            pairing_id=pairing_id,
+            colleague_id=colleague,
+            kamu_id=kamu,
+            cadence_weeks=2,
+            began_at=began_at,
+        ),
+        f"pairing-{pairing_id}",
+        at=at,
+    )
+    await service.wait_for_pairing(pairing_id, "active")
+    return pairing_id, colleague, kamu
+
+
+async def test_a_pairing_moved_in_with_its_history_takes_meetings_from_when_it_began(
+    start, settings
+):
+    """``began_at`` on ``pairing-created`` is when the pairing started: meetings may be logged
+    from then (within the service's backdate window, widened here), and its cadence clock
+    starts then, not when the event happened."""
+    now = datetime.now(UTC)
+    began = (now - timedelta(days=60)).replace(microsecond=0)
+    async with start(settings.model_copy(update={"backdate_days": 90})) as service:
+        pairing, colleague, _kamu = await imported_pairing(service, began_at=began, at=now)
+
+        async with service.as_(colleague) as c:
+            inside = await c.post(
+                "/meetings",
+                json={"pairing_id": pairing, "starts_at": (now - timedelta(days=30)).isoformat()},
+            )
+            before = await service.count("SELECT count(*) FROM kamu_events")
+            too_early = await c.post(
+                "/meetings",
+                json={"pairing_id": pairing, "starts_at": (now - timedelta(days=61)).isoformat()},
+            )
+            after = await service.count("SELECT count(*) FROM kamu_events")
+            cadence = await c.get(f"/pairings/{pairing}/cadence")
+        paired_at = await service.pool.fetchval(
+            "SELECT paired_at FROM meetings_pairings WHERE pairing_id = $1", pairing
+        )
+
+    assert inside.status_code == 201, inside.text
+    assert too_early.status_code == 422, too_early.text
+    assert too_early.headers["content-type"] == "application/problem+json"
+    assert too_early.json()["type"].endswith("starts-before-pairing")
+    assert after == before
+    assert paired_at == began
+    assert cadence.status_code == 200, cadence.text
+    assert datetime.fromisoformat(cadence.json()["since"]) == began
+
+
+async def test_without_began_at_a_pairing_begins_when_its_event_happened(start, settings):
+    now = datetime.now(UTC)
+    created_at = (now - timedelta(days=10)).replace(microsecond=0)
+    async with start(settings.model_copy(update={"backdate_days": 90})) as service:
+        pairing, colleague, _kamu = await imported_pairing(service, began_at=None, at=created_at)
+
+        async with service.as_(colleague) as c:
+            too_early = await c.post(
+                "/meetings",
+                json={"pairing_id": pairing, "starts_at": (now - timedelta(days=11)).isoformat()},
+            )
+            inside = await c.post(
+                "/meetings",
+                json={"pairing_id": pairing, "starts_at": (now - timedelta(days=9)).isoformat()},
+            )
+            cadence = await c.get(f"/pairings/{pairing}/cadence")
+
+    assert too_early.status_code == 422, too_early.text
+    assert too_early.json()["type"].endswith("starts-before-pairing")
+    assert inside.status_code == 201, inside.text
+    assert datetime.fromisoformat(cadence.json()["since"]) == created_at
+
+
 @pytest.mark.regression
 async def test_meetings_of_a_pairing_never_active_are_refused_not_deferred(service):
     """Was a bug: only ``pairing-created`` was read, so a pairing still requested, declined or

@@ -120,6 +120,33 @@ def test_a_scheduled_meeting_invites_both_with_the_slot_and_the_other_member():
     ]
 
 
+@pytest.mark.parametrize(
+    ("happened", "invited"),
+    [
+        (STARTS - timedelta(minutes=1), True),
+        (STARTS, False),
+        (STARTS + timedelta(days=40), False),
+    ],
+)
+def test_a_meeting_logged_after_it_began_invites_nobody(happened: datetime, invited: bool):
+    scheduled = event(e.MeetingScheduled, **MEETING, **SLOT, scheduled_by=C)
+
+    planned = route(scheduled, at=happened)
+
+    assert told(planned) == (
+        [(C, "meeting-scheduled"), (K, "meeting-scheduled")] if invited else []
+    )
+
+
+def test_a_meeting_moved_or_cancelled_after_it_began_is_still_told():
+    late = STARTS + timedelta(hours=1)
+    moved = event(e.MeetingRescheduled, **MEETING, **SLOT, rescheduled_by=C, sequence=1)
+    cancelled = event(e.MeetingCancelled, **MEETING, cancelled_by=C, starts_at=STARTS)
+
+    assert len(route(moved, at=late)) == 2
+    assert len(route(cancelled, at=late)) == 2
+
+
 def test_a_rescheduled_meeting_tells_both_the_new_slot_with_its_sequence():
     moved = STARTS + timedelta(days=2, hours=3)
     planned = route(

@@ -14,6 +14,12 @@ class PairingSettings(ServiceSettings):
     default_cadence_weeks: int = Field(default=2, ge=1, le=12)
     default_meeting_minutes: int = Field(default=60, ge=15, le=240)
     training_required: bool = Field(default=True, description="Training before a first pairing.")
+    history_days: int = Field(
+        default=400,
+        ge=0,
+        description="How far back People Operations may date a pairing's start (began_at) when "
+        "moving a programme's history into Kamu.",
+    )
     near_limit_ratio: float = Field(
         default=0.8, gt=0, le=1, description="Load share from which a Kamu counts as near limit."
     )

@@ -1,6 +1,7 @@
 """Pairings, given-when-then: every rule a request or an acceptance must pass."""
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -84,6 +85,29 @@ def test_a_paused_kamu_may_still_accept_a_request_made_before():
     decider(p.decide_accept).given(requested).when(
         accept(kamu_load=replace(LOAD, status="paused"))
     ).then(created)
+
+
+def test_acceptance_with_began_at_records_when_the_pairing_really_began():
+    began = datetime(2025, 11, 3, 9, 30, tzinfo=timezone(timedelta(hours=2)))
+    decider(p.decide_accept).given(requested).when(accept(began_at=began)).then(
+        PairingCreated(**ids, cadence_weeks=2, meeting_minutes=60, began_at=began)
+    )
+
+
+def test_acceptance_without_began_at_leaves_it_unset():
+    events = p.decide_accept(p.evolve(p.Pairing(), requested), accept())
+    assert [type(e) for e in events] == [PairingCreated]
+    assert events[0].began_at is None
+
+
+def test_a_began_at_does_not_lift_the_acceptance_rules():
+    began = datetime.now(UTC) - timedelta(days=90)
+    decider(p.decide_accept).given(requested).when(
+        accept(began_at=began, kamu_load=replace(LOAD, active_colleagues=2))
+    ).then_raises(RuleViolated)
+    decider(p.decide_accept).given(requested, created).when(accept(began_at=began)).then_raises(
+        RuleViolated, match="is active, not requested"
+    )
 
 
 @pytest.mark.parametrize(

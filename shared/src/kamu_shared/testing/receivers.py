@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -38,6 +38,17 @@ class Received:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+def parse_mail(raw: bytes, *, utf8: bool = False) -> EmailMessage:
+    """A received message; one sent with SMTPUTF8 has raw UTF-8 headers, which only a text
+    parse reads as text (a bytes parse leaves them as surrogate escapes)."""
+    if utf8:
+        message = message_from_string(raw.decode("utf-8", "replace"), policy=policy.default)
+    else:
+        message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 @dataclass
@@ -136,8 +147,7 @@ class _Handler:
         if self.sink.refuse_next:
             code = self.sink.refuse_next.pop(0)
             return f"{code} not now" if code < 500 else f"{code} refused"
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
+        message = parse_mail(envelope.content, utf8=envelope.smtp_utf8)
         self.sink.messages.append(message)
         return "250 OK"
 
@@ -147,7 +157,9 @@ async def smtp_receiver() -> AsyncIterator[SmtpReceiver]:
     from aiosmtpd.controller import Controller
 
     sink = SmtpReceiver(port=free_port())
-    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port)
+    controller = Controller(
+        _Handler(sink), hostname="127.0.0.1", port=sink.port, enable_SMTPUTF8=True
+    )
     await asyncio.to_thread(controller.start)
     try:
         yield sink

@@ -56,9 +56,11 @@ class PairingWithdrawn(_Pairing, name="pairing-withdrawn", version=1):
 
 @pairing_events.register
 class PairingCreated(_Pairing, name="pairing-created", version=1):
-    """A pairing became active: meetings may be scheduled, the cadence clock starts."""
+    """A pairing became active: meetings may be scheduled, the cadence clock starts (from
+    ``began_at`` when the pairing's history was moved in from before)."""
 
     cadence_weeks: int
+    began_at: AwareDatetime | None = None
 
 
 @pairing_events.register

@@ -97,7 +97,7 @@ async def _created(conn: Connection, e: PairingCreated, at: datetime) -> None:
         e.colleague_id,
         e.kamu_id,
         e.cadence_weeks,
-        at,
+        e.began_at or at,
     )
     await conn.execute(
         """INSERT INTO meetings_cadence (pairing_id, colleague_id, kamu_id, cadence_weeks, since)
@@ -106,7 +106,7 @@ async def _created(conn: Connection, e: PairingCreated, at: datetime) -> None:
         e.colleague_id,
         e.kamu_id,
         e.cadence_weeks,
-        at,
+        e.began_at or at,
     )
 
 

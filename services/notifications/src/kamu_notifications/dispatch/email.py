@@ -8,7 +8,7 @@ mid-send carries the same id and mail systems can drop the duplicate.
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr, quote
 
 import aiosmtplib
 
@@ -23,6 +23,16 @@ def one_line(text: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
+def mailbox(name: str, address: str) -> str:
+    """``Name <address>``. An address with a non-ASCII local part (``mia.järvinen@...``, which
+    HR data may hold) cannot be written the ASCII way; it is kept as UTF-8 and the message
+    then goes out with SMTPUTF8 (RFC 6531), which aiosmtplib asks for when it sees one."""
+    try:
+        return formataddr((one_line(name), address))
+    except UnicodeEncodeError:
+        return f'"{quote(one_line(name))}" <{address}>'
+
+
 def build(
     settings: NotificationsSettings,
     to: tuple[str, str],
@@ -34,8 +44,8 @@ def build(
     sender_name, sender = parseaddr(settings.email_from)
     domain = sender.rpartition("@")[2] or "kamu.invalid"
     message = EmailMessage()
-    message["From"] = formataddr((sender_name, sender))
-    message["To"] = formataddr((one_line(to[0]), to[1]))
+    message["From"] = mailbox(sender_name, sender)
+    message["To"] = mailbox(to[0], to[1])
     message["Subject"] = one_line(rendered.subject)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = f"<{message_key}@{domain}>"
@@ -66,6 +76,8 @@ async def send(settings: NotificationsSettings, message: EmailMessage) -> SendOu
             use_tls=settings.smtp_tls,
             timeout=settings.send_timeout_seconds,
         )
+    except aiosmtplib.SMTPNotSupported as exc:  # e.g. a UTF-8 address, a server without SMTPUTF8
+        return failed(f"smtp server cannot take this message: {exc}")
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [r.code for r in exc.recipients]
         if all(400 <= c < 500 for c in codes):

@@ -7,6 +7,7 @@ access rules, and the notification links there.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from kamu_notifications.domain import inbound as e
@@ -63,11 +64,17 @@ def _both(kind: str, colleague: str, kamu: str, params: dict[str, Any]) -> list[
     ]
 
 
-def route(event: object, *, cancelled_slot: dict[str, Any] | None = None) -> list[Planned]:
+def route(
+    event: object, *, cancelled_slot: dict[str, Any] | None = None, at: datetime | None = None
+) -> list[Planned]:
     """The notifications an inbound event causes (none for most events).
 
     ``cancelled_slot`` is the time and place of a cancelled meeting as last known here (a
-    cancellation's invite must name the event it removes)."""
+    cancellation's invite must name the event it removes). ``at`` is when the event happened:
+    a meeting scheduled after it began is being logged, not arranged, and invites nobody (a
+    pair recording last month's meetings, or a programme's history moved in at once)."""
+    if at is not None and _logged_after_start(event, at):
+        return []
     if isinstance(event, e.PairingRequested):
         return [Planned("pairing-requested", event.kamu_id, _pair(event, event.colleague_id))]
     if isinstance(event, e.PairingCreated):
@@ -117,6 +124,10 @@ def route(event: object, *, cancelled_slot: dict[str, Any] | None = None) -> lis
             )
         return told
     return []
+
+
+def _logged_after_start(event: object, at: datetime) -> bool:
+    return isinstance(event, e.MeetingScheduled) and event.starts_at <= at
 
 
 def _pair(event: e._Pairing, other: str) -> dict[str, Any]:

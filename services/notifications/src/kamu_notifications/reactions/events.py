@@ -33,7 +33,7 @@ def handler(runtime: Runtime) -> Handler:
         )
         now = datetime.now(UTC)
         if now - envelope.time <= timedelta(seconds=settings.max_event_age_seconds):
-            planned = route(event, cancelled_slot=slot)
+            planned = route(event, cancelled_slot=slot, at=envelope.time)
             if planned:
                 cause = Cause(
                     envelope.source,

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -22,10 +23,11 @@ from kamu_shared.auth.principal import Principal
 from kamu_shared.db.pool import Connection
 from kamu_shared.events import DomainEvent
 from kamu_shared.runtime import Runtime
-from kamu_shared.web.errors import NotFound, Unprocessable
+from kamu_shared.web.errors import Forbidden, NotFound, Unprocessable
 from kamu_shared.web.etag import check_if_match
 from kamu_shared.web.idempotency import CommandResult, Idempotency
 from kamu_shared.web.ids import PersonId, ResourceId
+from kamu_shared.web.times import Timestamp
 
 router = APIRouter(tags=["pairings"])
 PAIRING = Aggregate("pairing", rules.Pairing(), rules.evolve)
@@ -42,6 +44,13 @@ class PairingRequestBody(BaseModel):
 class AcceptBody(BaseModel):
     cadence_weeks: int | None = Field(default=None, ge=1, le=12, strict=True)
     meeting_minutes: int | None = Field(default=None, ge=15, le=240, strict=True)
+    began_at: Timestamp | None = Field(
+        default=None,
+        description="People Operations only: when the pairing really began, for a programme "
+        "moved into Kamu with its history (meetings may then be logged from that time, as far "
+        "back as the meetings service's KAMU_BACKDATE_DAYS allows). "
+        "Not in the future, at most KAMU_HISTORY_DAYS back.",
+    )
 
 
 async def _party(conn: Connection, person_id: str, field: str) -> rules.Party:
@@ -175,6 +184,8 @@ async def accept(
     answer = body or AcceptBody()
 
     async def command(conn: Connection, row: Any) -> rules.AcceptPairing:
+        if answer.began_at is not None:  # here: once the pairing is known to be visible (404)
+            _check_began_at(principal, answer.began_at, settings.history_days)
         return rules.AcceptPairing(
             pairing_id,
             await _party(conn, row["colleague_id"], "colleague_id"),
@@ -184,11 +195,24 @@ async def accept(
             cadence_weeks=answer.cadence_weeks or settings.default_cadence_weeks,
             meeting_minutes=answer.meeting_minutes or settings.default_meeting_minutes,
             training_required=settings.training_required,
+            began_at=answer.began_at,
         )
 
     return await _answer(
         request, runtime, principal, pairing_id, _kamu_or_admin, command, rules.decide_accept
     )
+
+
+def _check_began_at(principal: Principal, began_at: datetime, history_days: int) -> None:
+    """Dating a pairing back is recording history, which only People Operations does."""
+    if not administers(principal):
+        raise Forbidden("only People Operations may record when a pairing began")
+    now = datetime.now(UTC)
+    if not now - timedelta(days=history_days) <= began_at <= now:
+        raise Unprocessable(
+            f"began_at must lie between {now - timedelta(days=history_days):%Y-%m-%d} and now",
+            slug="began-at-out-of-range",
+        )
 
 
 def _simple(make: Callable[[str], Any]) -> Callable[[Connection, Any], Any]:

@@ -9,7 +9,7 @@ another Kamu; no consumer may reveal it to the current Kamu.
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from kamu_shared.events import DomainEvent, EventRegistry, PersonalData
 
@@ -117,6 +117,11 @@ class PairingCreated(_PairingEvent, name="pairing-created", version=1):
 
     cadence_weeks: int = Field(ge=1, le=12)
     meeting_minutes: int = Field(ge=15, le=240)
+    began_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the pairing really began, if before it was recorded here (a "
+        "programme's history moved into Kamu); unset: it began when this event happened.",
+    )
 
 
 @registry.register

@@ -3,6 +3,7 @@ an active one ends. Pure decide/evolve; the facts about other aggregates (the pe
 load) arrive on the command, and the database re-checks the cross-aggregate rules under lock."""
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Literal
 
 from kamu_pairing.domain.errors import RuleViolated
@@ -77,6 +78,7 @@ class AcceptPairing:
     cadence_weeks: int
     meeting_minutes: int
     training_required: bool
+    began_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def decide_accept(state: Pairing, command: AcceptPairing) -> list[DomainEvent]:
             kamu_id=state.kamu_id,
             cadence_weeks=command.cadence_weeks,
             meeting_minutes=command.meeting_minutes,
+            began_at=command.began_at,
         )
     ]
 

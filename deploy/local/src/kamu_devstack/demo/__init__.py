@@ -1,0 +1,1 @@
+"""The demo organisation (:mod:`.story`), loaded over the services' APIs (:mod:`.load`)."""

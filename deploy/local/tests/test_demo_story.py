@@ -1,0 +1,110 @@
+"""The demo story obeys the programme's rules, so every command of it is accepted, and it is the
+same story every time (what makes a second load change nothing)."""
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from kamu_devstack.demo.story import WEEKS_PER_MONTH, Story, build
+
+ANCHOR = date(2026, 11, 28)
+
+
+@pytest.fixture(scope="module")
+def story() -> Story:
+    return build(300, ANCHOR)
+
+
+def test_the_same_seed_and_anchor_give_the_same_story(story: Story):
+    assert build(300, ANCHOR) == story
+    assert build(300, ANCHOR, seed=8) != story
+
+
+def test_an_organisation_of_teams_with_leads_and_volunteers(story: Story):
+    leads = {p.id for p in story.people if p.manager_id is None}
+    teams = Counter(p.team for p in story.people)
+
+    assert len(story.people) == 300
+    assert len(teams) == 25
+    assert min(teams.values()) >= 10
+    assert all(p.manager_id in leads for p in story.people if p.manager_id)
+    assert {p.team for p in story.people if p.id in leads} == set(teams)
+    assert len({p.email for p in story.people}) == 300
+    assert 30 <= len(story.volunteers) <= 60
+    assert any(v.trained_on is None for v in story.volunteers)  # some wait for training
+    assert any(v.paused for v in story.volunteers)
+
+
+def test_pairings_in_every_state_and_nobody_paired_with_their_manager(story: Story):
+    people = {p.id: p for p in story.people}
+
+    assert all(story.count(fate) >= 5 for fate in ("ended", "requested", "declined", "withdrawn"))
+    assert story.count("active") >= 80
+    for pairing in story.pairings:
+        colleague, kamu = people[pairing.colleague_id], people[pairing.kamu_id]
+        assert colleague.manager_id != kamu.id
+        assert kamu.manager_id != colleague.id
+    assert max(Counter(p.colleague_id for p in story.pairings).values()) == 1
+
+
+def test_no_kamu_takes_more_than_their_places_and_hours(story: Story):
+    offers = {v.person_id: v for v in story.volunteers}
+    active = [p for p in story.pairings if p.fate == "active"]
+
+    for kamu_id, offer in offers.items():
+        theirs = [p for p in active if p.kamu_id == kamu_id]
+        hours = sum(p.meeting_minutes / 60 * WEEKS_PER_MONTH / p.cadence_weeks for p in theirs)
+        assert len(theirs) <= offer.capacity
+        assert hours <= offer.hours_per_month
+        if theirs:
+            assert offer.trained_on is not None
+            assert not offer.paused
+    asked = {p.kamu_id for p in story.pairings if p.fate == "requested"}
+    assert not any(offers[k].paused for k in asked)
+
+
+def test_history_lies_within_what_the_services_accept(story: Story):
+    now = datetime.combine(ANCHOR, time(12), UTC)
+    for pairing in story.pairings:
+        if pairing.fate not in ("active", "ended"):
+            assert pairing.meetings == ()
+            assert pairing.goals == ()
+            continue
+        assert pairing.began_at is not None
+        assert now - timedelta(days=400) < pairing.began_at < now
+        held = [m for m in pairing.meetings if m.held]
+        assert all(pairing.began_at <= m.starts_at < now - timedelta(hours=12) for m in held)
+        assert all(m.starts_at > now for m in pairing.meetings if not m.held)
+        if pairing.fate == "ended":
+            assert all(m.held for m in pairing.meetings)  # nothing upcoming after the end
+        goals = {g.key for g in pairing.goals if g.shared}
+        assert all(set(m.reviews) <= goals for m in pairing.meetings)
+
+
+def test_months_of_meetings_with_feedback(story: Story):
+    held = [m for p in story.pairings for m in p.meetings if m.held]
+    months = {(m.starts_at.year, m.starts_at.month) for m in held}
+    scores = [s for m in held for s in (m.colleague_scores, m.kamu_scores) if s]
+
+    assert len(held) > 400
+    assert len(months) >= 6
+    assert all(1 <= a <= 5 and 1 <= b <= 5 for a, b in scores)
+    assert len(scores) > len(held)
+
+
+def test_the_progress_total_counts_every_command():
+    small = build(30, ANCHOR)
+    meetings = [m for p in small.pairings for m in p.meetings]
+    goals = [g for p in small.pairings for g in p.goals]
+    expected = (
+        30
+        + len(small.volunteers)
+        + sum(bool(v.trained_on) + v.paused for v in small.volunteers)
+        + len(small.preferences)
+        + sum({"requested": 1, "ended": 3}.get(p.fate, 2) for p in small.pairings)
+        + sum(1 + m.held + bool(m.colleague_scores) + bool(m.kamu_scores) for m in meetings)
+        + sum(1 + len(g.check_ins) + bool(g.outcome) for g in goals)
+    )
+
+    assert small.steps() == expected
