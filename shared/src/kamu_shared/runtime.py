@@ -142,6 +142,7 @@ def build_consumers(runtime: Runtime) -> list[EventConsumer]:
             topics=[in_namespace(t, s.topic_namespace) for t in reaction.topics],
             stall_timeout=s.consumer_stall_timeout_seconds,
             partitions=s.kafka_topic_partitions,
+            replication=s.kafka_topic_replication,
         )
         for reaction in runtime.definition.reactions
     ]
@@ -152,6 +153,7 @@ def build_consumers(runtime: Runtime) -> list[EventConsumer]:
             p,
             stall_timeout=s.consumer_stall_timeout_seconds,
             partitions=s.kafka_topic_partitions,
+            replication=s.kafka_topic_replication,
             attempts=s.consumer_retry_attempts,
             backoff_initial=s.consumer_backoff_initial_seconds,
             backoff_max=s.consumer_backoff_max_seconds,
@@ -180,7 +182,9 @@ async def running(runtime: Runtime) -> AsyncIterator[list[HealthCheck]]:
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     checks: list[HealthCheck] = []
-    await ensure_topics(s.kafka_bootstrap, [runtime.topic], s.kafka_topic_partitions)
+    await ensure_topics(
+        s.kafka_bootstrap, [runtime.topic], s.kafka_topic_partitions, s.kafka_topic_replication
+    )
     if s.run_relay:
         runtime.relay = OutboxRelay(
             dsn=s.database_url,

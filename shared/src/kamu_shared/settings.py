@@ -46,6 +46,12 @@ class ServiceSettings(BaseSettings):
         "another value lets several environments or test runs share one Kafka cluster.",
     )
     kafka_topic_partitions: int = Field(default=3, ge=1, description="Partitions of new topics.")
+    kafka_topic_replication: int = Field(
+        default=1,
+        ge=1,
+        description="Replicas of topics a service creates itself (its event topic if missing, its "
+        "dead-letter topics): 3 on a production cluster, 1 on a single broker.",
+    )
     relay_poll_interval_seconds: float = Field(default=1.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1)
     consumer_stall_timeout_seconds: float = Field(default=30.0, gt=0)

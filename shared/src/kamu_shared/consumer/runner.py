@@ -59,6 +59,7 @@ class EventConsumer:
         max_poll_records: int = 200,
         restart_backoff: float = 1.0,
         partitions: int = 3,
+        replication: int = 1,
         batched: bool = False,
     ) -> None:
         self.processor = processor
@@ -70,6 +71,7 @@ class EventConsumer:
         self._max_poll_records = max_poll_records
         self._restart_backoff = restart_backoff
         self._partitions = partitions
+        self._replication = replication
         self._batched = batched  # one transaction per fetched batch when nothing goes wrong
         self.dead_letters = DeadLetters(processor.pool, self.group)
         self.stalled = False
@@ -85,7 +87,12 @@ class EventConsumer:
         while not stop.is_set():
             consumer = self._new_consumer()
             try:
-                await ensure_topics(self._bootstrap, [*self._topics, *dlq_topics], self._partitions)
+                await ensure_topics(
+                    self._bootstrap,
+                    [*self._topics, *dlq_topics],
+                    self._partitions,
+                    self._replication,
+                )
                 if producer is None:
                     producer = event_producer(self._bootstrap, f"{self.group}-dlq")
                     await producer.start()

@@ -137,6 +137,7 @@ def live_consumer(
     *,
     stall_timeout: float = 30.0,
     partitions: int = 3,
+    replication: int = 1,
     **processor_options: Any,
 ) -> EventConsumer:
     """The consumer that keeps the live copy up to date (one per replica, one group)."""
@@ -154,6 +155,7 @@ def live_consumer(
         topics=projection.topics,
         stall_timeout=stall_timeout,
         partitions=partitions,
+        replication=replication,
         batched=True,  # projections never append events, so a batch can share a transaction
     )
 
