@@ -80,6 +80,10 @@ def endpoint(channel: Channel, prefs: Prefs) -> str:
     return channel
 
 
+# Dispatchers LISTEN here; PostgreSQL folds a transaction's notifications into one at commit.
+PLANNED_CHANNEL = "kamu_notifications_planned"
+
+
 async def plan(
     conn: Connection,
     runtime: Runtime,
@@ -143,6 +147,8 @@ async def plan(
                 item.thread,
                 cause.sequence if item.thread else None,
             )
+    if new:  # wakes the dispatchers when this transaction commits (their poll is the fallback)
+        await conn.execute(f"NOTIFY {PLANNED_CHANNEL}")
     return new
 
 

@@ -264,3 +264,17 @@ async def test_a_delivery_that_cannot_be_composed_fails_after_its_retries_not_fo
     assert row["attempts"] == service.settings.retry_attempts
     assert "internal error" in row["detail"]
     assert service.smtp.to(f"{person}@example.org") == []
+
+
+async def test_planning_wakes_the_dispatcher_rather_than_waiting_for_its_poll(start, settings):
+    """The dispatcher LISTENs for what planning NOTIFYs: with a poll of a minute, a message
+    still leaves as soon as its event is consumed."""
+    async with start(settings.model_copy(update={"dispatch_poll_seconds": 60.0})) as service:
+        kamu, colleague = await service.person(), await service.person()
+        await asyncio.sleep(0.5)  # the dispatcher's first claim has found nothing: it now waits
+        await service.pairing_event(inbound.PairingRequested, colleague, kamu)
+
+        async def emailed():
+            return service.smtp.to(f"{kamu}@example.org")
+
+        assert len(await eventually(emailed, timeout=20)) == 1

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
 
+import asyncpg
 import httpx
 import structlog
 
@@ -40,7 +41,7 @@ from kamu_notifications.dispatch.http import (
 )
 from kamu_notifications.dispatch.outcomes import SendOutcome, failed, retry
 from kamu_notifications.domain.quiet import digest_time, quiet_until
-from kamu_notifications.planning import endpoint
+from kamu_notifications.planning import PLANNED_CHANNEL, endpoint
 from kamu_notifications.settings import LEASE_MARGIN_SECONDS, NotificationsSettings, settings_of
 from kamu_notifications.state import Person, Prefs, person_of, prefs_of
 from kamu_shared.runtime import Runtime, Worker
@@ -62,6 +63,7 @@ class Dispatcher:
         self.tasks: set[asyncio.Task[None]] = set()
         self.failed_claims = 0
         self._freed = asyncio.Event()
+        self._planned = asyncio.Event()  # set by PostgreSQL's NOTIFY when rows are planned
         # httpx logs each request's URL at INFO; webhook URLs are bearer secrets.
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).setLevel(max(logging.getLogger(name).level, logging.WARNING))
@@ -72,8 +74,10 @@ class Dispatcher:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
+        listener = await self._listen()
         try:
             while not stop.is_set():
+                self._planned.clear()  # before the claim: a notification during it is kept
                 claimed = await self._claim()
                 room_left = self.settings.dispatch_concurrency - len(self.tasks)
                 if claimed and room_left > 0:
@@ -82,6 +86,7 @@ class Dispatcher:
                 waits = [
                     asyncio.ensure_future(stop.wait()),
                     asyncio.ensure_future(self._freed.wait()),
+                    asyncio.ensure_future(self._planned.wait()),
                 ]
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait(
@@ -92,8 +97,22 @@ class Dispatcher:
                 for w in waits:
                     w.cancel()
         finally:
+            if listener is not None:
+                await listener.close()
             await self._drain()
             await self.client.aclose()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        """A connection of its own that wakes the loop when deliveries are planned, so a
+        message leaves at once rather than at the next poll. Without it (the server refused
+        the connection) the poll every ``dispatch_poll_seconds`` still finds them."""
+        try:
+            conn = await asyncpg.connect(self.settings.database_url)
+            await conn.add_listener(PLANNED_CHANNEL, lambda *_: self._planned.set())
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("dispatch-listen-failed", error=repr(exc))
+            return None
+        return conn
 
     async def _drain(self) -> None:
         """On shutdown, let sends in flight finish (their claims expire if they cannot)."""
