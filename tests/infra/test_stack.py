@@ -76,7 +76,7 @@ def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
     assert "all services ready" in up.stdout
     assert "given by KAMU_KAFKA_BOOTSTRAP" in up.stdout
     assert "demo data: 30 people" in up.stdout
-    assert f"outbox         http://127.0.0.1:{base + 25}" in up.stdout
+    assert f"{'catcher':<14} http://127.0.0.1:{base + 25}" in up.stdout
     loaded = asyncio.run(commanded_events(infra_env["KAMU_DATABASE_URL"]))
     assert kamu(state_dir, "demo", env=infra_env).returncode == 0
     assert asyncio.run(commanded_events(infra_env["KAMU_DATABASE_URL"])) == loaded
@@ -87,7 +87,7 @@ def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
         assert ready.status_code == 200, (name, ready.text)
         assert ready.json()["checks"] == {"postgres": "ok", "kafka": "ok", "consumers": "ok"}
     status = kamu(state_dir, "status", env=infra_env)
-    assert status.stdout.count(" ready") == 5  # the four services and the outbox
+    assert status.stdout.count(" ready") == 5  # the four services and the catcher
     env_lines = parse_env(kamu(state_dir, "env", env=infra_env).stdout)
     secret = env_lines.pop("KAMU_JWT_SECRET")
     assert env_lines == {k: infra_env[k] for k in ENV_KEYS}

@@ -27,7 +27,7 @@ async def test_the_demo_loads_and_the_services_tell_its_story(kamu_platform: Pla
     urls = {n: kamu_platform.url(n) for n in ("pairing", "meetings", "goals", "notifications")}
 
     loaded = await load(
-        story, urls, kamu_platform.secrets["jwt"], outbox_url=kamu_platform.url("outbox")
+        story, urls, kamu_platform.secrets["jwt"], catcher_url=kamu_platform.url("catcher")
     )
 
     assert sum(loaded.calls.values()) == story.steps()
@@ -44,10 +44,10 @@ async def test_the_demo_loads_and_the_services_tell_its_story(kamu_platform: Pla
     assert sorted(g["title"] for g in mine) == sorted(g.title for g in pair.goals)
     # Only meetings ahead send invitations: the history's past meetings are logged, not arranged.
     upcoming = [m for p in story.pairings for m in p.meetings if not m.held]
-    async with httpx.AsyncClient(base_url=kamu_platform.url("outbox"), timeout=10) as outbox:
+    async with httpx.AsyncClient(base_url=kamu_platform.url("catcher"), timeout=10) as catcher:
 
         async def invitations() -> list[dict]:
-            mails = (await outbox.get("/api/mail")).json()
+            mails = (await catcher.get("/api/mail")).json()
             return [m for m in mails if m["calendar"] == "REQUEST"]
 
         async def all_sent():  # both members of each upcoming meeting (email is on for most)
@@ -56,7 +56,7 @@ async def test_the_demo_loads_and_the_services_tell_its_story(kamu_platform: Pla
         await eventually(all_sent, timeout=60)
         now = datetime.now(UTC)
         for mail in await invitations():
-            raw = (await outbox.get(f"/api/mail/{mail['id']}")).content
+            raw = (await catcher.get(f"/api/mail/{mail['id']}")).content
             message = message_from_bytes(raw, policy=policy.default)
             (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
             (event,) = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")

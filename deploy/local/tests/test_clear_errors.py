@@ -54,3 +54,8 @@ def test_cluster_ids_are_kafka_uuids():
 
     assert len(ids) == 100
     assert all(len(i) == 22 and "=" not in i for i in ids)
+
+
+@pytest.mark.regression  # 1 start in 64 failed: "-t -Abc..." read as an option by kafka-storage
+def test_no_cluster_id_starts_with_a_dash():
+    assert not any(cluster_id().startswith("-") for _ in range(5000))

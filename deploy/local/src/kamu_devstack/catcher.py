@@ -1,4 +1,4 @@
-"""The local stack's outbox: a mail catcher (SMTP) and a webhook receiver (HTTP) in one process.
+"""The local stack's mail catcher (SMTP) and webhook receiver (HTTP), in one process.
 
 ``./kamu up`` points notifications at it, so every email (with its calendar file), Slack and
 Teams message and personal webhook the platform sends can be read at ``http://127.0.0.1:8025``
@@ -29,7 +29,7 @@ from starlette.routing import Route
 from kamu_devstack.ports import LOOPBACK
 
 
-class Outbox:
+class Caught:
     """What reached the catcher, one file per message, numbered in arrival order."""
 
     def __init__(self, folder: Path) -> None:
@@ -84,21 +84,21 @@ def _summary(path: Path) -> dict[str, Any]:
 
 
 class _Handler:
-    def __init__(self, outbox: Outbox) -> None:
-        self.outbox = outbox
+    def __init__(self, catcher: Caught) -> None:
+        self.catcher = catcher
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content or b""
-        self.outbox.keep_mail(content if isinstance(content, bytes) else content.encode())
+        self.catcher.keep_mail(content if isinstance(content, bytes) else content.encode())
         return "250 Message accepted for delivery"
 
 
-def app_for(outbox: Outbox) -> Starlette:
+def app_for(catcher: Caught) -> Starlette:
     """The receiver's HTTP side: webhooks in, what arrived out (HTML and JSON)."""
 
     async def hook(request: Request) -> Response:
         body = await request.body()
-        outbox.keep_hook(
+        catcher.keep_hook(
             {
                 "path": request.url.path,
                 "at": time.time(),
@@ -109,22 +109,22 @@ def app_for(outbox: Outbox) -> Starlette:
         return Response(status_code=204)
 
     async def mail_list(_request: Request) -> Response:
-        return JSONResponse(outbox.mails())
+        return JSONResponse(catcher.mails())
 
     async def mail_raw(request: Request) -> Response:
-        path = outbox.mail / f"{request.path_params['id']}.eml"
+        path = catcher.mail / f"{request.path_params['id']}.eml"
         if not path.name[:-4].isdigit() or not path.exists():
             return JSONResponse({"title": "no such message"}, status_code=404)
         return Response(path.read_bytes(), media_type="message/rfc822")
 
     async def hook_list(_request: Request) -> Response:
-        return JSONResponse(outbox.webhooks())
+        return JSONResponse(catcher.webhooks())
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def page(_request: Request) -> Response:
-        return HTMLResponse(_page(outbox.mails()[-200:], outbox.webhooks()[-200:]))
+        return HTMLResponse(_page(catcher.mails()[-200:], catcher.webhooks()[-200:]))
 
     return Starlette(
         routes=[
@@ -155,10 +155,10 @@ def _page(mails: list[dict[str, Any]], hooks: list[dict[str, Any]]) -> str:
     )
     return f"""<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="5"><title>Kamu outbox</title>
+<meta http-equiv="refresh" content="5"><title>Kamu mail catcher</title>
 <style>body{{font-family:system-ui,sans-serif;margin:1rem}}table{{border-collapse:collapse}}
 td,th{{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:left;font-size:.9rem}}</style>
-</head><body><h1>Kamu outbox</h1>
+</head><body><h1>Kamu mail catcher</h1>
 <p>What the local stack sent: the latest 200 emails and webhooks
 (JSON: <a href="/api/mail">/api/mail</a>, <a href="/api/hooks">/api/hooks</a>).</p>
 <h2>Email ({len(mails)})</h2><table>
@@ -175,13 +175,13 @@ def main() -> None:
     parser.add_argument("--smtp-port", type=int, default=1025)
     parser.add_argument("--http-port", type=int, default=8025)
     args = parser.parse_args()
-    outbox = Outbox(args.dir)
+    catcher = Caught(args.dir)
     smtp = Controller(
-        _Handler(outbox), hostname=LOOPBACK, port=args.smtp_port, enable_SMTPUTF8=True
+        _Handler(catcher), hostname=LOOPBACK, port=args.smtp_port, enable_SMTPUTF8=True
     )
     smtp.start()
     try:
-        uvicorn.run(app_for(outbox), host=LOOPBACK, port=args.http_port, log_level="warning")
+        uvicorn.run(app_for(catcher), host=LOOPBACK, port=args.http_port, log_level="warning")
     finally:
         smtp.stop()
 

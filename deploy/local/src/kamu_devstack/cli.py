@@ -1,6 +1,6 @@
 """``kamu-dev``: the developer CLI behind ``./kamu`` (up, down, status, env, demo, test).
 
-``up`` starts Kafka, PostgreSQL, the four services and the outbox (mail catcher and webhook
+``up`` starts Kafka, PostgreSQL, the four services and the catcher (mail catcher and webhook
 receiver), loads the demo data once, prints where each listens and stops them all on Ctrl-C;
 ``up --detach`` returns once everything is healthy and ``down`` stops it later.
 """
@@ -21,9 +21,9 @@ from kamu_devstack.errors import InfraError
 from kamu_devstack.infra import ENV_DATABASE, ENV_KAFKA
 from kamu_devstack.paths import default_state_dir, project_root
 from kamu_devstack.services import (
+    CATCHER_HTTP_OFFSET,
+    CATCHER_SMTP_OFFSET,
     DEFAULT_BASE_PORT,
-    OUTBOX_HTTP_OFFSET,
-    OUTBOX_SMTP_OFFSET,
     SERVICES,
 )
 from kamu_devstack.stack import Stack, down, jwt_secret, up
@@ -148,7 +148,7 @@ def _load_demo(stack: Stack, size: int, *, again: bool) -> None:
         urls,
         jwt_secret(stack.state_dir),
         say,
-        outbox_url=urls.get("outbox"),
+        catcher_url=urls.get("catcher"),
         size=size,
         again=again,
     )
@@ -169,9 +169,9 @@ def cmd_demo(state_dir: Path, size: int | None) -> int:
 def _print_where(stack: Stack) -> None:
     say("")
     for svc in stack.services:
-        if svc.name == "outbox":
-            smtp = svc.port - OUTBOX_HTTP_OFFSET + OUTBOX_SMTP_OFFSET
-            say(f"  {'outbox':<14} {svc.url}  (sent email and webhooks; SMTP on port {smtp})")
+        if svc.name == "catcher":
+            smtp = svc.port - CATCHER_HTTP_OFFSET + CATCHER_SMTP_OFFSET
+            say(f"  {'catcher':<14} {svc.url}  (sent email and webhooks; SMTP on port {smtp})")
             continue
         say(f"  {svc.name:<14} {svc.url}  (docs {svc.url}/docs, log {svc.log})")
     if stack.infra:

@@ -146,8 +146,12 @@ def ensure_jars(progress: bool = True) -> Path:
 
 
 def cluster_id() -> str:
-    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding. Never one that
+    starts with ``-`` (1 in 64 would): ``kafka-storage format -t -abc...`` reads it as an option
+    and refuses to start."""
+    while (made := base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())[0] == "-":
+        pass
+    return made
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """The whole platform as separate processes on servers given to it: each service's API (with its
-relay, consumers, timers and workers) and the outbox, for the end-to-end tests and the demo.
+relay, consumers, timers and workers) and the catcher, for the end-to-end tests and the demo.
 
 ``./kamu up`` runs the same processes on its own servers; tests run them on the session's
 servers with databases and a topic namespace of their own, so they share nothing.
@@ -15,11 +15,11 @@ from pathlib import Path
 from kamu_devstack.errors import InfraError
 from kamu_devstack.ports import LOOPBACK, port_is_free
 from kamu_devstack.services import (
-    OUTBOX_HTTP_OFFSET,
-    OUTBOX_SMTP_OFFSET,
+    CATCHER_HTTP_OFFSET,
+    CATCHER_SMTP_OFFSET,
     SERVICES,
     ServiceProcess,
-    start_outbox,
+    start_catcher,
     start_services,
     wait_ready,
 )
@@ -38,26 +38,26 @@ class Platform:
     processes: list[ServiceProcess] = field(default_factory=list)
 
     def url(self, service: str) -> str:
-        """``http://127.0.0.1:<port>`` of a service (or of the ``outbox``)."""
+        """``http://127.0.0.1:<port>`` of a service (or of the ``catcher``)."""
         return next(p.url for p in self.processes if p.name == service)
 
     @property
-    def outbox_folder(self) -> Path:
-        return self.state_dir / "outbox"
+    def catcher_folder(self) -> Path:
+        return self.state_dir / "catcher"
 
     @property
     def smtp_port(self) -> int:
-        return self.base_port + OUTBOX_SMTP_OFFSET
+        return self.base_port + CATCHER_SMTP_OFFSET
 
     def process(self, service: str) -> ServiceProcess:
         return next(p for p in self.processes if p.name == service)
 
 
 def free_base_port(start: int | None = None) -> int:
-    """A base port whose service and outbox ports are all free now. From a random start, so
+    """A base port whose service and catcher ports are all free now. From a random start, so
     two test workers choosing at the same moment rarely pick the same one (and a loser's
     start fails and is retried: :func:`running_platform`)."""
-    offsets = [o for _, o in SERVICES] + [OUTBOX_HTTP_OFFSET, OUTBOX_SMTP_OFFSET]
+    offsets = [o for _, o in SERVICES] + [CATCHER_HTTP_OFFSET, CATCHER_SMTP_OFFSET]
     first = start if start is not None else 18000 + 30 * secrets.randbelow(1000)
     for base in chain(range(first, 60000, 30), range(18000, first, 30)):
         if all(port_is_free(base + o) for o in offsets):
@@ -74,7 +74,7 @@ def running_platform(
     namespace: str = "kamu",
     extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Platform]:
-    """Start the outbox and every service, wait until all are ready, stop them all after.
+    """Start the catcher and every service, wait until all are ready, stop them all after.
     A start that loses a port to another process (one exits at once) is retried on others."""
     platform = Platform(
         base_port=0,
@@ -88,7 +88,7 @@ def running_platform(
     try:
         for attempt in range(1, 4):
             platform.base_port = free_base_port()
-            platform.processes = [start_outbox(state_dir, platform.base_port)]
+            platform.processes = [start_catcher(state_dir, platform.base_port)]
             platform.processes += start_services(
                 state_dir, kafka_bootstrap, databases, platform.base_port, platform.secrets, env
             )

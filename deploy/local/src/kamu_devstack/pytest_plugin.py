@@ -127,7 +127,7 @@ def infra_env(kamu_infra: Infrastructure) -> dict[str, str]:
 async def kamu_platform(
     kafka_bootstrap: str, make_database: DatabaseFactory, state_dir: Path
 ) -> AsyncIterator[Platform]:
-    """Every service as its own process, plus the outbox (mail catcher and webhook receiver),
+    """Every service as its own process, plus the mail catcher (and webhook receiver),
     on this session's servers with databases and a topic namespace of the test's own."""
     databases = {name: await make_database(name) for name, _ in SERVICES}
     namespace = f"t{uuid.uuid4().hex[:12]}"

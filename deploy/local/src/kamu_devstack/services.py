@@ -21,8 +21,8 @@ SERVICES: tuple[tuple[str, int], ...] = (
     ("notifications", 4),
 )
 DEFAULT_BASE_PORT = 8000
-# The outbox (mail catcher and webhook receiver): its page at BASE+25, SMTP at BASE+26.
-OUTBOX_HTTP_OFFSET, OUTBOX_SMTP_OFFSET = 25, 26
+# the mail catcher (and webhook receiver): its page at BASE+25, SMTP at BASE+26.
+CATCHER_HTTP_OFFSET, CATCHER_SMTP_OFFSET = 25, 26
 # Meetings may be logged this far back: the demo's history of the past months.
 DEMO_BACKDATE_DAYS = 400
 
@@ -68,7 +68,7 @@ class ServiceProcess:
 
 def check_ports_free(base_port: int) -> None:
     """Fail early, naming the port, if a service's port is taken."""
-    wanted = [*SERVICES, ("outbox", OUTBOX_HTTP_OFFSET), ("outbox SMTP", OUTBOX_SMTP_OFFSET)]
+    wanted = [*SERVICES, ("catcher", CATCHER_HTTP_OFFSET), ("catcher SMTP", CATCHER_SMTP_OFFSET)]
     taken = [(n, base_port + o) for n, o in wanted if not port_is_free(base_port + o)]
     if taken:
         listing = ", ".join(f"{name} on {port}" for name, port in taken)
@@ -80,18 +80,18 @@ def check_ports_free(base_port: int) -> None:
 
 def service_env(name: str, base_port: int, secrets: dict[str, str]) -> dict[str, str]:
     """What one service needs beyond its servers on the local stack: notifications send to the
-    outbox (email over SMTP, Slack, Teams and personal webhooks over plain HTTP on loopback,
+    catcher (email over SMTP, Slack, Teams and personal webhooks over plain HTTP on loopback,
     which a real deployment refuses), and meetings accept the demo's months of history."""
     env = {"KAMU_JWT_SECRET": secrets["jwt"]}
     if name == "meetings":
         env["KAMU_BACKDATE_DAYS"] = str(DEMO_BACKDATE_DAYS)
     if name == "notifications":
-        outbox = f"http://{LOOPBACK}:{base_port + OUTBOX_HTTP_OFFSET}"
+        catcher = f"http://{LOOPBACK}:{base_port + CATCHER_HTTP_OFFSET}"
         env |= {
             "KAMU_SMTP_HOST": LOOPBACK,
-            "KAMU_SMTP_PORT": str(base_port + OUTBOX_SMTP_OFFSET),
-            "KAMU_SLACK_WEBHOOK_URL": f"{outbox}/hooks/slack",
-            "KAMU_TEAMS_WEBHOOK_URL": f"{outbox}/hooks/teams",
+            "KAMU_SMTP_PORT": str(base_port + CATCHER_SMTP_OFFSET),
+            "KAMU_SLACK_WEBHOOK_URL": f"{catcher}/hooks/slack",
+            "KAMU_TEAMS_WEBHOOK_URL": f"{catcher}/hooks/teams",
             "KAMU_WEBHOOK_ALLOW_HTTP": "true",
             "KAMU_WEBHOOK_ALLOW_PRIVATE": "true",
             "KAMU_WEBHOOK_SIGNING_SECRET": secrets["webhook"],
@@ -100,23 +100,23 @@ def service_env(name: str, base_port: int, secrets: dict[str, str]) -> dict[str,
     return env
 
 
-def start_outbox(state_dir: Path, base_port: int) -> ServiceProcess:
+def start_catcher(state_dir: Path, base_port: int) -> ServiceProcess:
     """The mail catcher and webhook receiver (:mod:`kamu_devstack.catcher`)."""
-    port = base_port + OUTBOX_HTTP_OFFSET
-    log = state_dir / "services" / "outbox.log"
+    port = base_port + CATCHER_HTTP_OFFSET
+    log = state_dir / "services" / "catcher.log"
     argv = [
         sys.executable,
         "-m",
         "kamu_devstack.catcher",
         "--dir",
-        str(state_dir / "outbox"),
+        str(state_dir / "catcher"),
         "--http-port",
         str(port),
         "--smtp-port",
-        str(base_port + OUTBOX_SMTP_OFFSET),
+        str(base_port + CATCHER_SMTP_OFFSET),
     ]
     proc = spawn(argv, log, dict(os.environ))
-    return ServiceProcess(name="outbox", port=port, log=str(log), pid=proc.pid)
+    return ServiceProcess(name="catcher", port=port, log=str(log), pid=proc.pid)
 
 
 def service_databases(postgres_url: str) -> dict[str, str]:

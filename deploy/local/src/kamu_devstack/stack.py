@@ -24,7 +24,7 @@ from kamu_devstack.services import (
     check_ports_free,
     service_database,
     service_databases,
-    start_outbox,
+    start_catcher,
     start_services,
     wait_ready,
 )
@@ -118,9 +118,9 @@ def up(state_dir: Path, base_port: int, with_services: bool, say: Say) -> Stack:
         asyncio.run(
             ensure_databases(stack.infra.postgres_url, [service_database(n) for n, _ in SERVICES])
         )
-        say("starting services and the outbox ...")
+        say("starting services and the catcher ...")
         stack.services = [
-            start_outbox(state_dir, base_port),
+            start_catcher(state_dir, base_port),
             *start_services(
                 state_dir,
                 stack.infra.kafka_bootstrap,

@@ -142,7 +142,7 @@ async def load(
     urls: Mapping[str, str],
     secret: str,
     *,
-    outbox_url: str | None = None,
+    catcher_url: str | None = None,
     advance: Callable[[], None] = lambda: None,
     phase: Callable[[str], None] = lambda _name: None,
 ) -> Loaded:
@@ -164,7 +164,7 @@ async def load(
         phase("Kamu volunteers and their training")
         await each(story.volunteers, lambda v: _volunteer(api, v))
         phase("notification preferences")
-        await each(story.preferences, lambda p: _preferences(api, p, outbox_url))
+        await each(story.preferences, lambda p: _preferences(api, p, catcher_url))
         # Ended pairings first, each to its end: their Kamus' places are free again before the
         # pairings active today are accepted.
         phase("past pairings, their meetings and goals")
@@ -216,11 +216,11 @@ async def _volunteer(api: Api, volunteer: Volunteer) -> None:
         await api.call("pairing", "POST", f"/kamus/{who}/pause", as_=who, key=f"{who}:pause")
 
 
-async def _preferences(api: Api, preference: Preference, outbox_url: str | None) -> None:
+async def _preferences(api: Api, preference: Preference, catcher_url: str | None) -> None:
     who = preference.person_id
     body: dict[str, Any] = {"channels": {"email": preference.email}}
-    if preference.webhook and outbox_url:
-        body["webhook_url"] = f"{outbox_url}/hooks/people/{who}"
+    if preference.webhook and catcher_url:
+        body["webhook_url"] = f"{catcher_url}/hooks/people/{who}"
     if preference.quiet_hours:
         body["quiet_hours"] = {"start": preference.quiet_hours[0], "end": preference.quiet_hours[1]}
     if preference.digest:

@@ -33,7 +33,7 @@ def load_demo(
     secret: str,
     say: Callable[[str], None],
     *,
-    outbox_url: str | None = None,
+    catcher_url: str | None = None,
     size: int = DEFAULT_SIZE,
     again: bool = False,
 ) -> Loaded | None:
@@ -70,7 +70,7 @@ def load_demo(
                 story,
                 urls,
                 secret,
-                outbox_url=outbox_url,
+                catcher_url=catcher_url,
                 advance=lambda: progress.advance(task),
                 phase=phase,
             )

@@ -1,4 +1,4 @@
-"""The local outbox: what the platform sends by email and webhook is caught and can be read."""
+"""The local catcher: what the platform sends by email and webhook is caught and can be read."""
 
 import smtplib
 import subprocess
@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from kamu_devstack.platform import free_base_port
-from kamu_devstack.services import OUTBOX_SMTP_OFFSET, ServiceProcess, start_outbox, wait_ready
+from kamu_devstack.services import CATCHER_SMTP_OFFSET, ServiceProcess, start_catcher, wait_ready
 
 
 @pytest.fixture
-def outbox(state_dir):
-    process = start_outbox(state_dir, free_base_port())
+def catcher(state_dir):
+    process = start_catcher(state_dir, free_base_port())
     try:
         wait_ready([process], timeout=30)
         yield process
@@ -36,16 +36,16 @@ def send_mail(port: int, subject: str, calendar: bool = False) -> None:
         smtp.send_message(message)
 
 
-def test_mail_and_webhooks_are_kept_in_order_and_listed(outbox: ServiceProcess, state_dir):
-    smtp_port = outbox.port - 25 + OUTBOX_SMTP_OFFSET
+def test_mail_and_webhooks_are_kept_in_order_and_listed(catcher: ServiceProcess, state_dir):
+    smtp_port = catcher.port - 25 + CATCHER_SMTP_OFFSET
     send_mail(smtp_port, "first")
     send_mail(smtp_port, "second", calendar=True)
-    answer = httpx.post(f"{outbox.url}/hooks/slack", json={"text": "hi"}, timeout=5)
+    answer = httpx.post(f"{catcher.url}/hooks/slack", json={"text": "hi"}, timeout=5)
 
-    mails = httpx.get(f"{outbox.url}/api/mail", timeout=5).json()
-    hooks = httpx.get(f"{outbox.url}/api/hooks", timeout=5).json()
-    raw = httpx.get(f"{outbox.url}/api/mail/{mails[1]['id']}", timeout=5)
-    page = httpx.get(outbox.url, timeout=5)
+    mails = httpx.get(f"{catcher.url}/api/mail", timeout=5).json()
+    hooks = httpx.get(f"{catcher.url}/api/hooks", timeout=5).json()
+    raw = httpx.get(f"{catcher.url}/api/mail/{mails[1]['id']}", timeout=5)
+    page = httpx.get(catcher.url, timeout=5)
 
     assert answer.status_code == 204
     assert [(m["subject"], m["calendar"]) for m in mails] == [
@@ -56,7 +56,7 @@ def test_mail_and_webhooks_are_kept_in_order_and_listed(outbox: ServiceProcess, 
     assert b"METHOD:REQUEST" in raw.content
     assert "second" in page.text
     assert "/hooks/slack" in page.text
-    assert sorted(p.name for p in (state_dir / "outbox" / "mail").iterdir()) == [
+    assert sorted(p.name for p in (state_dir / "catcher" / "mail").iterdir()) == [
         "000001.eml",
         "000002.eml",
     ]
@@ -65,20 +65,20 @@ def test_mail_and_webhooks_are_kept_in_order_and_listed(outbox: ServiceProcess, 
 def test_what_arrived_survives_a_restart_and_numbering_continues(state_dir):
     base = free_base_port()
     for subject in ("before", "after"):
-        process = start_outbox(state_dir, base)
+        process = start_catcher(state_dir, base)
         try:
             wait_ready([process], timeout=30)
-            send_mail(base + OUTBOX_SMTP_OFFSET, subject)
+            send_mail(base + CATCHER_SMTP_OFFSET, subject)
         finally:
             process.stop()
 
-    names = sorted(p.name for p in (state_dir / "outbox" / "mail").iterdir())
+    names = sorted(p.name for p in (state_dir / "catcher" / "mail").iterdir())
     assert names == ["000001.eml", "000002.eml"]
 
 
-def test_unknown_or_malformed_message_ids_are_404(outbox: ServiceProcess):
+def test_unknown_or_malformed_message_ids_are_404(catcher: ServiceProcess):
     for wanted in ("999999", "..%2Fsecret", "abc"):
-        assert httpx.get(f"{outbox.url}/api/mail/{wanted}", timeout=5).status_code == 404
+        assert httpx.get(f"{catcher.url}/api/mail/{wanted}", timeout=5).status_code == 404
 
 
 def test_the_catcher_explains_its_arguments():
