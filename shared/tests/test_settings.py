@@ -24,3 +24,17 @@ def test_invalid_values_are_refused_at_start(monkeypatch, name, value):
 
     with pytest.raises(ValidationError, match=name.removeprefix("KAMU_").lower()):
         ServiceSettings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KAMU_JWT_SECRET", "CHANGE-ME"),
+        ("KAMU_DATABASE_URL", "postgresql://kamu:CHANGE-ME@db:5432/kamu_goals"),
+    ],
+)
+def test_a_template_placeholder_is_refused_at_start(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError, match="CHANGE-ME"):
+        ServiceSettings()

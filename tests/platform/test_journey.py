@@ -204,7 +204,7 @@ def calendar_part(message: EmailMessage) -> tuple[str, Calendar]:
     return method, calendar
 
 
-def soon(seconds: int = 4) -> datetime:
+def soon(seconds: int = 8) -> datetime:
     """A start a few seconds ahead: time for the scheduling command to be recorded before the
     meeting begins (a meeting recorded after its start is being logged and invites nobody)."""
     return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from kamu_devstack.demo.story import WEEKS_PER_MONTH, Story, build
+from kamu_devstack.cli import main
+from kamu_devstack.demo.story import MAX_SIZE, MIN_SIZE, WEEKS_PER_MONTH, Story, build
 
 ANCHOR = date(2026, 11, 28)
 
@@ -108,3 +109,27 @@ def test_the_progress_total_counts_every_command():
     )
 
     assert small.steps() == expected
+
+
+@pytest.mark.parametrize("size", [MIN_SIZE, 1000, MAX_SIZE])
+def test_every_size_has_people_with_names_and_addresses_of_their_own(size: int):
+    people = build(size, ANCHOR).people
+
+    assert len({p.name for p in people}) == size
+    assert len({p.email for p in people}) == size
+
+
+@pytest.mark.parametrize("size", [MIN_SIZE - 1, 0, -5, MAX_SIZE + 1])
+def test_a_size_out_of_range_is_refused_clearly(size: int):
+    with pytest.raises(ValueError, match=f"{MIN_SIZE} to {MAX_SIZE} people"):
+        build(size, ANCHOR)
+
+
+@pytest.mark.regression  # `--demo-size 5000` looped for ever looking for an unused name
+@pytest.mark.parametrize("text", ["19", "2001", "many"])
+def test_the_cli_refuses_a_demo_size_out_of_range_before_starting_anything(text: str, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--state-dir", "/nonexistent", "up", "--demo-size", text])
+
+    assert exited.value.code == 2
+    assert "--demo-size" in capsys.readouterr().err

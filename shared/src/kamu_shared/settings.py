@@ -4,7 +4,9 @@ Each service subclasses :class:`ServiceSettings` to set its own name and default
 its own time policies there so tests and demos can shorten them.
 """
 
-from pydantic import Field, SecretStr
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -59,3 +61,20 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=10.0, gt=0)
     database_pool_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _no_placeholders(self) -> Self:
+        """A secret still holding the templates' ``CHANGE-ME`` (deploy/compose's
+        secrets.env.example, deploy/k8s/secrets.template.yaml) is refused at start: a known
+        signing key would let anyone mint People Operations tokens."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            checked = name in PLACEHOLDER_CHECKED or isinstance(value, SecretStr)
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if checked and isinstance(text, str) and PLACEHOLDER in text:
+                raise ValueError(f"{name} still holds the template's {PLACEHOLDER}")
+        return self
+
+
+PLACEHOLDER = "CHANGE-ME"
+PLACEHOLDER_CHECKED = frozenset({"database_url", "slack_webhook_url", "teams_webhook_url"})

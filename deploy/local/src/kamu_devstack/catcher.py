@@ -38,28 +38,33 @@ class Caught:
         self.mail.mkdir(parents=True, exist_ok=True)
         self.hooks.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # SMTP arrives on aiosmtpd's thread, hooks on uvicorn's
-        self._count = {
-            ".eml": len(list(self.mail.glob("*.eml"))),
-            ".json": len(list(self.hooks.glob("*.json"))),
-        }
+        self._last = {".eml": _highest(self.mail, ".eml"), ".json": _highest(self.hooks, ".json")}
 
-    def _next(self, folder: Path, suffix: str) -> Path:
-        self._count[suffix] += 1
-        return folder / f"{self._count[suffix]:06d}{suffix}"
+    def _keep(self, folder: Path, suffix: str, data: bytes) -> None:
+        """Numbered after the highest kept so far; written whole, then renamed into place, so
+        a reader never sees half a message."""
+        with self._lock:
+            self._last[suffix] += 1
+            path = folder / f"{self._last[suffix]:06d}{suffix}"
+            partial = path.with_suffix(".partial")
+            partial.write_bytes(data)
+            partial.replace(path)
 
     def keep_mail(self, raw: bytes) -> None:
-        with self._lock:
-            self._next(self.mail, ".eml").write_bytes(raw)
+        self._keep(self.mail, ".eml", raw)
 
     def keep_hook(self, record: dict[str, Any]) -> None:
-        with self._lock:
-            self._next(self.hooks, ".json").write_text(json.dumps(record))
+        self._keep(self.hooks, ".json", json.dumps(record).encode())
 
     def mails(self) -> list[dict[str, Any]]:
         return [_summary(p) for p in sorted(self.mail.glob("*.eml"))]
 
     def webhooks(self) -> list[dict[str, Any]]:
         return [json.loads(p.read_text()) for p in sorted(self.hooks.glob("*.json"))]
+
+
+def _highest(folder: Path, suffix: str) -> int:
+    return max((int(p.stem) for p in folder.glob(f"*{suffix}") if p.stem.isdigit()), default=0)
 
 
 def _summary(path: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kamu_devstack.demo.load import LoadError
 from kamu_devstack.demo.run import DEFAULT_SIZE, load_demo
+from kamu_devstack.demo.story import MAX_SIZE, MIN_SIZE
 from kamu_devstack.errors import InfraError
 from kamu_devstack.infra import ENV_DATABASE, ENV_KAFKA
 from kamu_devstack.paths import default_state_dir, project_root
@@ -31,6 +32,17 @@ from kamu_devstack.stack import Stack, down, jwt_secret, up
 
 def say(line: str) -> None:
     print(line, flush=True)
+
+
+def demo_size(text: str) -> int:
+    """A demo size argparse refuses with a clear message when out of range."""
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"a demo has {MIN_SIZE} to {MAX_SIZE} people")
+    return size
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,10 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     p_up.add_argument("--no-services", action="store_true", help="start Kafka and PostgreSQL only")
     p_up.add_argument("--no-demo", action="store_true", help="do not load the demo data")
     p_up.add_argument(
-        "--demo-size", type=int, default=DEFAULT_SIZE, help="people in the demo organisation"
+        "--demo-size",
+        type=demo_size,
+        default=DEFAULT_SIZE,
+        help=f"people in the demo organisation ({MIN_SIZE} to {MAX_SIZE})",
     )
     p_demo = sub.add_parser("demo", help="load the demo data into the running stack (again)")
-    p_demo.add_argument("--size", type=int, default=None, help="people (default: as loaded)")
+    p_demo.add_argument("--size", type=demo_size, default=None, help="people (default: as loaded)")
     p_down = sub.add_parser("down", help="stop everything a detached `up` started")
     p_down.add_argument("--purge", action="store_true", help="also delete data and logs")
     sub.add_parser("status", help="show what runs and whether it is ready")
@@ -109,17 +124,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InfraError, LoadError) as exc:
         print(f"kamu: {exc}", file=sys.stderr, flush=True)
         return 2
+    except KeyboardInterrupt:
+        print("kamu: interrupted; what was started is stopped", file=sys.stderr, flush=True)
+        return 130
 
 
 def cmd_up(
     state_dir: Path, base_port: int, with_services: bool, detach: bool, demo_size: int | None
 ) -> int:
     stop = threading.Event()
-    if not detach:
-        # Ctrl-C and SIGTERM both mean "stop everything"; servers run in their own sessions,
-        # so the terminal's SIGINT reaches only us and we stop them in order.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    # While starting (and loading the demo), Ctrl-C and SIGTERM abort the start, which stops
+    # whatever it started; once running, they mean "stop everything" in order. Servers run in
+    # their own sessions, so the terminal's SIGINT reaches only us.
+    signal.signal(signal.SIGTERM, interrupt)
     stack = up(state_dir, base_port, with_services, say)
     if demo_size is not None:
         try:
@@ -127,6 +148,9 @@ def cmd_up(
         except BaseException:
             down(state_dir, say=lambda _line: None)  # as a failed start: nothing left behind
             raise
+    if not detach:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
     _print_where(stack)
     if detach:
         say("detached: `./kamu status` shows it, `./kamu down` stops it")

@@ -6,6 +6,7 @@ stack that a detached ``up`` left running, and lets the next ``up`` reuse its po
 
 import asyncio
 import json
+import os
 import secrets
 import shutil
 import time
@@ -83,9 +84,10 @@ def stack_secret(state_dir: Path, name: str) -> str:
     the key personal webhooks are signed with): made once per state folder, readable only by
     its owner."""
     path = state_dir / f"{name}-secret"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    if not path.exists():  # created readable by its owner only, never for a moment by others
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as secret:
+            secret.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 

@@ -53,6 +53,18 @@ async def ensure_topics(
         ]
         # Another replica may create it in the meantime: that is success too.
         with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(new)
+            response = await admin.create_topics(new)
+            refused = [
+                f"{topic}: {message or code}"
+                for topic, code, *rest in response.topic_errors
+                for message in [rest[0] if rest else None]
+                if code not in (0, TopicAlreadyExistsError.errno)
+            ]
+            if refused:  # the broker answers per topic; it does not raise
+                raise TopicsRefused(f"Kafka refused to create {'; '.join(refused)}")
     finally:
         await admin.close()
+
+
+class TopicsRefused(RuntimeError):
+    """The cluster would not create a topic (e.g. more replicas than it has brokers)."""

@@ -9,8 +9,8 @@ gets the first load's answers back (and an interrupted load resumes where it sto
 
 import asyncio
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,12 +168,29 @@ async def load(
         # Ended pairings first, each to its end: their Kamus' places are free again before the
         # pairings active today are accepted.
         phase("past pairings, their meetings and goals")
-        await each([p for p in story.pairings if p.fate == "ended"], lambda p: _pairing(api, p))
+        await each(_by_kamu(p for p in story.pairings if p.fate == "ended"), _one_by_one(api))
         phase("pairings today, meetings, feedback, goals")
         await each([p for p in story.pairings if p.fate != "ended"], lambda p: _pairing(api, p))
     finally:
         await api.close()
     return Loaded(time.monotonic() - started, dict(api.calls), story)
+
+
+def _by_kamu(pairings: Iterable[Pairing]) -> list[list[Pairing]]:
+    """A Kamu's past pairings one after another (each holds a place until it ends), different
+    Kamus' side by side."""
+    groups: dict[str, list[Pairing]] = defaultdict(list)
+    for pairing in pairings:
+        groups[pairing.kamu_id].append(pairing)
+    return list(groups.values())
+
+
+def _one_by_one(api: Api) -> Callable[[list[Pairing]], Awaitable[None]]:
+    async def send(group: list[Pairing]) -> None:
+        for pairing in group:
+            await _pairing(api, pairing)
+
+    return send
 
 
 async def _person(api: Api, person: Person) -> None:

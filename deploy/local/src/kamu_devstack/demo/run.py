@@ -44,8 +44,9 @@ def load_demo(
         return None
     if record and record.get("size") != size:
         raise InfraError(
-            f"the demo here was made for {record.get('size')} people, not {size}; load it with "
-            f"--demo-size {record.get('size')}, or start afresh with `./kamu down --purge`"
+            f"the demo here was made for {record.get('size')} people, not {size}; load it at "
+            f"that size (`./kamu demo` does by default), or start afresh with "
+            f"`./kamu down --purge`"
         )
     anchor = date.fromisoformat(record["anchor"]) if record else datetime.now(UTC).date()
     (state_dir / "demo.json").write_text(json.dumps({"anchor": anchor.isoformat(), "size": size}))

@@ -275,8 +275,14 @@ class Story:
         )
 
 
+MIN_SIZE, MAX_SIZE = 20, 2000
+
+
 def build(size: int = 300, anchor: date | None = None, seed: int = 7) -> Story:
-    """The organisation of ``size`` people and its history up to ``anchor`` (today)."""
+    """The organisation of ``size`` people (``MIN_SIZE`` to ``MAX_SIZE``) and its history up
+    to ``anchor`` (today)."""
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"a demo has {MIN_SIZE} to {MAX_SIZE} people, not {size}")
     rng = random.Random(seed)  # noqa: S311 (a story, not a secret)
     story = Story(anchor=anchor or datetime.now(UTC).date())
     _people(story, rng, size)
@@ -291,8 +297,11 @@ def _people(story: Story, rng: random.Random, size: int) -> None:
     names: set[str] = set()
     for n in range(size):
         team = teams[n % len(teams)]
-        while (name := f"{rng.choice(FIRST)} {rng.choice(LAST)}") in names:
-            pass
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        if name in names:  # namesakes happen; a middle initial tells them apart
+            name = name.replace(" ", f" {chr(65 + n % 26)}. ", 1)
+        if name in names:
+            name = f"{name} {n + 1}"
         names.add(name)
         lead = n < len(teams)  # the first person of each team leads it
         person_id = f"demo-{n + 1:04d}"

@@ -56,8 +56,8 @@ class PairingWithdrawn(_Pairing, name="pairing-withdrawn", version=1):
 
 @pairing_events.register
 class PairingCreated(_Pairing, name="pairing-created", version=1):
-    """A pairing became active: meetings may be scheduled, the cadence clock starts (from
-    ``began_at`` when the pairing's history was moved in from before)."""
+    """A pairing became active: meetings may be scheduled (from ``began_at`` when the
+    pairing's history was moved in from before), and the cadence clock starts."""
 
     cadence_weeks: int
     began_at: AwareDatetime | None = None

@@ -88,16 +88,18 @@ async def _person(conn: Connection, e: PersonRegistered | PersonUpdated) -> None
 async def _created(conn: Connection, e: PairingCreated, at: datetime) -> None:
     await conn.execute(
         """INSERT INTO meetings_pairings (pairing_id, colleague_id, kamu_id, status,
-               cadence_weeks, paired_at)
-           VALUES ($1, $2, $3, 'active', $4, $5)
+               cadence_weeks, paired_at, clock_from)
+           VALUES ($1, $2, $3, 'active', $4, $5, $6)
            ON CONFLICT (pairing_id) DO UPDATE SET status = 'active',
-               cadence_weeks = EXCLUDED.cadence_weeks, paired_at = EXCLUDED.paired_at
+               cadence_weeks = EXCLUDED.cadence_weeks, paired_at = EXCLUDED.paired_at,
+               clock_from = EXCLUDED.clock_from
            WHERE meetings_pairings.status = 'requested'""",
         e.pairing_id,
         e.colleague_id,
         e.kamu_id,
         e.cadence_weeks,
         e.began_at or at,
+        at,
     )
     await conn.execute(
         """INSERT INTO meetings_cadence (pairing_id, colleague_id, kamu_id, cadence_weeks, since)
@@ -106,7 +108,7 @@ async def _created(conn: Connection, e: PairingCreated, at: datetime) -> None:
         e.colleague_id,
         e.kamu_id,
         e.cadence_weeks,
-        e.began_at or at,
+        at,  # the clock runs from now: a history moved in is not overdue while it is logged
     )
 
 

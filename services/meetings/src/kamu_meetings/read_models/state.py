@@ -145,7 +145,7 @@ async def rebuild_state(pool: asyncpg.Pool, progress: Callable[[int], None] | No
         )
         await conn.execute("TRUNCATE meetings_meetings, meetings_feedback")
         await conn.execute(
-            "UPDATE meetings_cadence c SET since = p.paired_at, lapses = 0 "
+            "UPDATE meetings_cadence c SET since = coalesce(p.clock_from, p.paired_at), lapses = 0 "
             "FROM meetings_pairings p WHERE p.pairing_id = c.pairing_id"
         )
         applied = await replay_store(conn, registry, apply, progress)

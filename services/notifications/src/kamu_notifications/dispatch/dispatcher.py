@@ -47,6 +47,7 @@ from kamu_notifications.state import Person, Prefs, person_of, prefs_of
 from kamu_shared.runtime import Runtime, Worker
 
 log = structlog.get_logger("kamu.notifications.dispatch")
+LISTEN_RETRY_SECONDS = 10.0  # a lost wake-up connection is opened again at most this often
 
 
 class LeaseTooShort(Exception):
@@ -74,9 +75,13 @@ class Dispatcher:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        listener = await self._listen()
+        listener: asyncpg.Connection | None = None
+        listen_at = 0.0
         try:
             while not stop.is_set():
+                if (listener is None or listener.is_closed()) and time.monotonic() > listen_at:
+                    listen_at = time.monotonic() + LISTEN_RETRY_SECONDS
+                    listener = await self._listen()
                 self._planned.clear()  # before the claim: a notification during it is kept
                 claimed = await self._claim()
                 room_left = self.settings.dispatch_concurrency - len(self.tasks)
@@ -104,13 +109,17 @@ class Dispatcher:
 
     async def _listen(self) -> asyncpg.Connection | None:
         """A connection of its own that wakes the loop when deliveries are planned, so a
-        message leaves at once rather than at the next poll. Without it (the server refused
-        the connection) the poll every ``dispatch_poll_seconds`` still finds them."""
+        message leaves at once rather than at the next poll. Best effort: without it (the
+        server refused or dropped the connection; the loop tries again at its next turn) the
+        poll every ``dispatch_poll_seconds`` still finds them."""
+        conn: asyncpg.Connection | None = None
         try:
-            conn = await asyncpg.connect(self.settings.database_url)
+            conn = await asyncpg.connect(self.settings.database_url, timeout=5)
             await conn.add_listener(PLANNED_CHANNEL, lambda *_: self._planned.set())
-        except (OSError, asyncpg.PostgresError) as exc:
+        except Exception as exc:  # any failure only costs the wake-up
             log.warning("dispatch-listen-failed", error=repr(exc))
+            if conn is not None:
+                await conn.close(timeout=2)
             return None
         return conn
 
