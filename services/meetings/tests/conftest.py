@@ -110,9 +110,10 @@ class Service:
         *,
         cadence_weeks: int = 2,
         at: datetime | None = None,
+        began_at: datetime | None = None,
     ) -> tuple[str, str, str]:
-        """An active pairing (since ``at``, a day ago by default), known to the service once
-        this returns."""
+        """An active pairing (since ``at``, a day ago by default; ``began_at``: a programme's
+        history moved into Kamu), known to the service once this returns."""
         colleague = colleague or f"c-{uuid.uuid4().hex[:8]}"
         kamu = kamu or f"k-{uuid.uuid4().hex[:8]}"
         pairing_id = str(uuid.uuid4())
@@ -125,6 +126,7 @@ class Service:
                 colleague_id=colleague,
                 kamu_id=kamu,
                 cadence_weeks=cadence_weeks,
+                began_at=began_at,
             ),
             f"pairing-{pairing_id}",
             at=at or datetime.now(UTC) - timedelta(days=1),

@@ -13,8 +13,6 @@ import html
 import json
 import threading
 import time
-from email import message_from_string, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from kamu_devstack.ports import LOOPBACK
+from kamu_shared.testing.receivers import parse_mail
 
 
 class Caught:
@@ -68,11 +67,8 @@ def _highest(folder: Path, suffix: str) -> int:
 
 
 def _summary(path: Path) -> dict[str, Any]:
-    # As text: headers of a message sent with SMTPUTF8 are raw UTF-8 (ASCII ones read the same).
-    message = message_from_string(
-        path.read_bytes().decode("utf-8", "replace"), policy=policy.default
-    )
-    assert isinstance(message, EmailMessage)
+    # As UTF-8 text: headers of a message sent with SMTPUTF8 are raw UTF-8 (ASCII reads the same).
+    message = parse_mail(path.read_bytes(), utf8=True)
     methods = [
         part.get_param("method")
         for part in message.walk()

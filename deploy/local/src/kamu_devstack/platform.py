@@ -15,9 +15,8 @@ from pathlib import Path
 from kamu_devstack.errors import InfraError
 from kamu_devstack.ports import LOOPBACK, port_is_free
 from kamu_devstack.services import (
-    CATCHER_HTTP_OFFSET,
     CATCHER_SMTP_OFFSET,
-    SERVICES,
+    PORTS,
     ServiceProcess,
     start_catcher,
     start_services,
@@ -57,7 +56,7 @@ def free_base_port(start: int | None = None) -> int:
     """A base port whose service and catcher ports are all free now. From a random start, so
     two test workers choosing at the same moment rarely pick the same one (and a loser's
     start fails and is retried: :func:`running_platform`)."""
-    offsets = [o for _, o in SERVICES] + [CATCHER_HTTP_OFFSET, CATCHER_SMTP_OFFSET]
+    offsets = [o for _, o in PORTS]
     first = start if start is not None else 18000 + 30 * secrets.randbelow(1000)
     for base in chain(range(first, 60000, 30), range(18000, first, 30)):
         if all(port_is_free(base + o) for o in offsets):

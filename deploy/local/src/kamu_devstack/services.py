@@ -23,6 +23,12 @@ SERVICES: tuple[tuple[str, int], ...] = (
 DEFAULT_BASE_PORT = 8000
 # the mail catcher (and webhook receiver): its page at BASE+25, SMTP at BASE+26.
 CATCHER_HTTP_OFFSET, CATCHER_SMTP_OFFSET = 25, 26
+# Every port a stack listens on, as an offset from its base port.
+PORTS: tuple[tuple[str, int], ...] = (
+    *SERVICES,
+    ("catcher", CATCHER_HTTP_OFFSET),
+    ("catcher SMTP", CATCHER_SMTP_OFFSET),
+)
 # Meetings may be logged this far back: the demo's history of the past months.
 DEMO_BACKDATE_DAYS = 400
 
@@ -68,8 +74,7 @@ class ServiceProcess:
 
 def check_ports_free(base_port: int) -> None:
     """Fail early, naming the port, if a service's port is taken."""
-    wanted = [*SERVICES, ("catcher", CATCHER_HTTP_OFFSET), ("catcher SMTP", CATCHER_SMTP_OFFSET)]
-    taken = [(n, base_port + o) for n, o in wanted if not port_is_free(base_port + o)]
+    taken = [(n, base_port + o) for n, o in PORTS if not port_is_free(base_port + o)]
     if taken:
         listing = ", ".join(f"{name} on {port}" for name, port in taken)
         raise InfraError(

@@ -261,29 +261,6 @@ async def test_a_meeting_cannot_start_before_its_pairing_began(service):
     assert kept.json()["sequence"] == 0
 
 
-async def imported_pairing(service, *, began_at: datetime | None, at: datetime) -> tuple:
-    """A pairing whose ``pairing-created`` happened ``at``, with ``began_at`` (a programme's
-    history moved into Kamu) or without; known to the service once this returns."""
-    pairing_id = str(uuid.uuid4())
-    colleague, kamu = f"c-{uuid.uuid4().hex[:8]}", f"k-{uuid.uuid4().hex[:8]}"
-    for person in (colleague, kamu):
-        await service.person(person)
-    await service.upstream.publish(
-        inbound.pairing_events,
-        inbound.PairingCreated(
-            pairing_id=pairing_id,
-            colleague_id=colleague,
-            kamu_id=kamu,
-            cadence_weeks=2,
-            began_at=began_at,
-        ),
-        f"pairing-{pairing_id}",
-        at=at,
-    )
-    await service.wait_for_pairing(pairing_id, "active")
-    return pairing_id, colleague, kamu
-
-
 async def test_a_pairing_moved_in_with_its_history_takes_meetings_from_when_it_began(
     start, settings
 ):
@@ -294,7 +271,7 @@ async def test_a_pairing_moved_in_with_its_history_takes_meetings_from_when_it_b
     now = datetime.now(UTC)
     began = (now - timedelta(days=60)).replace(microsecond=0)
     async with start(settings.model_copy(update={"backdate_days": 90})) as service:
-        pairing, colleague, _kamu = await imported_pairing(service, began_at=began, at=now)
+        pairing, colleague, _kamu = await service.pair(began_at=began, at=now)
 
         async with service.as_(colleague) as c:
             inside = await c.post(
@@ -330,7 +307,7 @@ async def test_without_began_at_a_pairing_begins_when_its_event_happened(start, 
     now = datetime.now(UTC)
     created_at = (now - timedelta(days=10)).replace(microsecond=0)
     async with start(settings.model_copy(update={"backdate_days": 90})) as service:
-        pairing, colleague, _kamu = await imported_pairing(service, began_at=None, at=created_at)
+        pairing, colleague, _kamu = await service.pair(at=created_at)
 
         async with service.as_(colleague) as c:
             too_early = await c.post(
