@@ -3,11 +3,21 @@ same story every time (what makes a second load change nothing)."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from kamu_devstack.cli import main
-from kamu_devstack.demo.story import MAX_SIZE, MIN_SIZE, WEEKS_PER_MONTH, Story, build
+from kamu_devstack.demo.story import (
+    HISTORY_DAYS,
+    MAX_SIZE,
+    MIN_SIZE,
+    WEEKS_PER_MONTH,
+    Person,
+    Story,
+    build,
+)
 
 ANCHOR = date(2026, 11, 28)
 
@@ -81,6 +91,80 @@ def test_history_lies_within_what_the_services_accept(story: Story):
             assert all(m.held for m in pairing.meetings)  # nothing upcoming after the end
         goals = {g.key for g in pairing.goals if g.shared}
         assert all(set(m.reviews) <= goals for m in pairing.meetings)
+
+
+def test_most_joined_years_ago_and_some_during_the_history(story: Story):
+    history_began = ANCHOR - timedelta(days=HISTORY_DAYS)
+    newcomers = [p for p in story.people if p.joined_on > history_began]
+    leads = [p for p in story.people if p.manager_id is None]
+    kamus = {v.person_id: v for v in story.volunteers}
+    people = {p.id: p for p in story.people}
+
+    assert all(p.joined_on <= ANCHOR - timedelta(days=1) for p in story.people)  # never ahead
+    assert 0.10 <= len(newcomers) / len(story.people) <= 0.15
+    assert sum(p.joined_on < ANCHOR - timedelta(days=365) for p in story.people) >= 0.8 * 300
+    assert all(p.joined_on < ANCHOR - timedelta(days=4 * 365 - 7) for p in leads)
+    assert not kamus.keys() & {p.id for p in newcomers}
+    for kamu_id, offer in kamus.items():
+        assert offer.trained_on is None or offer.trained_on > people[kamu_id].joined_on
+    assert len({p.joined_on for p in story.people}) > 100  # spread, not a handful of dates
+
+
+def test_the_programme_has_more_people_month_by_month(story: Story):
+    """Coverage's denominator: people who had joined by the end of each month of the history."""
+    there = [
+        sum(p.joined_on < end for p in story.people)
+        for end in _month_ends(ANCHOR - timedelta(days=HISTORY_DAYS), ANCHOR)
+    ]
+
+    assert len(there) == 10  # the months of the history, the anchor's month the last
+    assert there == sorted(there)
+    assert sum(b > a for a, b in pairwise(there)) >= 7
+    assert there[-1] - there[0] >= 0.1 * len(story.people)
+
+
+def _month_ends(first: date, last: date) -> list[date]:
+    """The day after each month, from ``first``'s month to ``last``'s."""
+    ends = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        ends.append(date(year, month, 1))
+    return ends
+
+
+def _local_day(at: datetime, person: Person) -> date:
+    return at.astimezone(ZoneInfo(person.time_zone)).date()
+
+
+def test_no_pairing_begins_before_its_two_people_joined(story: Story):
+    people = {p.id: p for p in story.people}
+    newcomers_with_history = 0
+
+    for pairing in story.pairings:
+        colleague, kamu = people[pairing.colleague_id], people[pairing.kamu_id]
+        if pairing.began_at is None:  # asked, declined, withdrawn: when loaded, after joining
+            continue
+        assert _local_day(pairing.began_at, colleague) >= colleague.joined_on
+        assert _local_day(pairing.began_at, kamu) >= kamu.joined_on
+        assert pairing.began_at >= datetime.combine(colleague.joined_on, time(), UTC)
+        assert pairing.began_at >= datetime.combine(kamu.joined_on, time(), UTC)
+        newcomers_with_history += colleague.joined_on > ANCHOR - timedelta(days=HISTORY_DAYS)
+
+    assert newcomers_with_history >= 5  # the rule is exercised, not avoided
+
+
+@pytest.mark.parametrize("size", [MIN_SIZE, 1000, MAX_SIZE])
+@pytest.mark.parametrize("seed", [7, 8])
+def test_every_size_begins_pairings_after_joining(size: int, seed: int):
+    story = build(size, ANCHOR, seed=seed)
+    joined = {p.id: p.joined_on for p in story.people}
+
+    for pairing in story.pairings:
+        if pairing.began_at is not None:
+            latest = max(joined[pairing.colleague_id], joined[pairing.kamu_id])
+            assert pairing.began_at >= datetime.combine(latest, time(), UTC)
+            assert pairing.began_at < datetime.combine(ANCHOR, time(), UTC)
 
 
 def test_months_of_meetings_with_feedback(story: Story):

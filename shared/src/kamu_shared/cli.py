@@ -114,9 +114,10 @@ def _groups(runtime: Runtime) -> dict[str, Processor]:
         proc.group: proc
         for proc in (processor_for(runtime, r) for r in runtime.definition.reactions)
     }
+    namespace = runtime.settings.topic_namespace
     for p in runtime.definition.projections:
-        groups[live_group(p)] = projection_processor(
-            runtime.pool, p, live_schema(p), live_group(p), live=True
+        groups[live_group(p, namespace)] = projection_processor(
+            runtime.pool, p, live_schema(p), live_group(p, namespace), live=True
         )
     return groups
 
@@ -173,6 +174,7 @@ async def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
         projections[args.projection],
         progress=show,
         keep_old=args.keep_old,
+        namespace=runtime.settings.topic_namespace,
     )
     kept = (
         f"; previous copy kept as {report.replaced_schema}"

@@ -154,6 +154,7 @@ def build_consumers(runtime: Runtime) -> list[EventConsumer]:
             stall_timeout=s.consumer_stall_timeout_seconds,
             partitions=s.kafka_topic_partitions,
             replication=s.kafka_topic_replication,
+            namespace=s.topic_namespace,
             attempts=s.consumer_retry_attempts,
             backoff_initial=s.consumer_backoff_initial_seconds,
             backoff_max=s.consumer_backoff_max_seconds,

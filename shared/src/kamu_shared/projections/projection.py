@@ -19,6 +19,7 @@ from kamu_shared.consumer.messages import Decoder, Delivery
 from kamu_shared.consumer.processing import Processor
 from kamu_shared.consumer.runner import EventConsumer
 from kamu_shared.db.pool import Connection
+from kamu_shared.kafka.topics import DEFAULT_NAMESPACE, in_namespace
 
 SWAP_LOCK_SPACE = "kamu-projection-swap"
 
@@ -44,8 +45,13 @@ def live_schema(projection: Projection) -> str:
     return f"rm_{projection.name}"
 
 
-def live_group(projection: Projection) -> str:
-    return f"projection.{projection.name}"
+def live_group(projection: Projection, namespace: str = DEFAULT_NAMESPACE) -> str:
+    return in_namespace(f"projection.{projection.name}", namespace)
+
+
+def projection_topics(projection: Projection, namespace: str = DEFAULT_NAMESPACE) -> list[str]:
+    """The projection's topics as named in ``namespace`` (environments sharing one cluster)."""
+    return [in_namespace(topic, namespace) for topic in projection.topics]
 
 
 class SchemaLedger:
@@ -138,6 +144,7 @@ def live_consumer(
     stall_timeout: float = 30.0,
     partitions: int = 3,
     replication: int = 1,
+    namespace: str = DEFAULT_NAMESPACE,
     **processor_options: Any,
 ) -> EventConsumer:
     """The consumer that keeps the live copy up to date (one per replica, one group)."""
@@ -145,14 +152,14 @@ def live_consumer(
         pool,
         projection,
         live_schema(projection),
-        live_group(projection),
+        live_group(projection, namespace),
         live=True,
         **processor_options,
     )
     return EventConsumer(
         processor=processor,
         bootstrap=bootstrap,
-        topics=projection.topics,
+        topics=projection_topics(projection, namespace),
         stall_timeout=stall_timeout,
         partitions=partitions,
         replication=replication,

@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from kamu_shared.consumer.messages import Message
 from kamu_shared.consumer.processing import BatchFailed, Processor
 from kamu_shared.db.pool import Connection
+from kamu_shared.kafka.topics import DEFAULT_NAMESPACE, in_namespace
 from kamu_shared.projections.projection import (
     SWAP_LOCK_SPACE,
     Projection,
@@ -29,6 +30,7 @@ from kamu_shared.projections.projection import (
     live_group,
     live_schema,
     projection_processor,
+    projection_topics,
 )
 
 log = structlog.get_logger("kamu.rebuild")
@@ -75,6 +77,7 @@ async def rebuild(
     *,
     progress: Progress | None = None,
     keep_old: bool = False,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> RebuildReport:
     """Rebuild ``projection`` from its topics and swap the result in; return what it took."""
     stamp = time.strftime("%Y%m%d%H%M%S")
@@ -82,8 +85,13 @@ async def rebuild(
     async with pool.acquire() as conn:
         await create_schema(conn, projection, schema)
     processor = projection_processor(
-        pool, projection, schema, f"projection.{projection.name}.rebuild.{stamp}", live=False
+        pool,
+        projection,
+        schema,
+        in_namespace(f"projection.{projection.name}.rebuild.{stamp}", namespace),
+        live=False,
     )
+    topics = projection_topics(projection, namespace)
     started = time.monotonic()
     # Messages an operator discarded from the live copy's dead letters stay out of the copy too.
     skip = {
@@ -91,13 +99,11 @@ async def rebuild(
         for r in await pool.fetch(
             'SELECT topic, partition, "offset" FROM kamu_parked_messages '
             "WHERE consumer_group = $1 AND status = 'discarded'",
-            live_group(projection),
+            live_group(projection, namespace),
         )
     }
     try:
-        positions, done = await _replay(
-            bootstrap, projection, processor, {}, progress, started, skip
-        )
+        positions, done = await _replay(bootstrap, topics, processor, {}, progress, started, skip)
         async with pool.acquire() as lock:
             await lock.execute(
                 "SELECT pg_advisory_lock(hashtext($1), hashtext($2))",
@@ -106,7 +112,7 @@ async def rebuild(
             )
             try:
                 _, more = await _replay(
-                    bootstrap, projection, processor, positions, None, started, skip
+                    bootstrap, topics, processor, positions, None, started, skip
                 )
                 replaced = await _swap(lock, projection, schema, stamp, keep_old)
             finally:
@@ -145,7 +151,7 @@ async def _swap(
 
 async def _replay(
     bootstrap: str,
-    projection: Projection,
+    topics: list[str],
     processor: Processor,
     start: Positions,
     progress: Progress | None,
@@ -153,7 +159,7 @@ async def _replay(
     skip: set[tuple[str, int, int]],
 ) -> tuple[Positions, int]:
     """Apply every message from ``start`` (or the beginning) to the topics' current ends."""
-    partitions = await _partitions(bootstrap, list(projection.topics))
+    partitions = await _partitions(bootstrap, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     done = 0

@@ -203,6 +203,7 @@ async def _person(api: Api, person: Person) -> None:
         "time_zone": person.time_zone,
         "slack_user_id": person.slack_user_id,
         "teams_user_id": person.teams_user_id,
+        "joined_on": person.joined_on.isoformat(),  # the same date every load: no change
     }
     await api.call(
         "pairing", "PUT", f"/people/{person.id}", as_=PEOPLE_OPS, role="people-ops", body=body

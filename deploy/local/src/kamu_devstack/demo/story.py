@@ -11,7 +11,12 @@ Times: the pairings with a history are recorded as People Operations moving a ru
 programme into Kamu: each with the date it really began (``began_at``), and its meetings logged
 on their real dates in the past months. Everything else (requests, goals, check-ins, reviews)
 happens when it is loaded, because the services stamp events as they record them
-(docs/decisions/0012-demo-data.md).
+(docs/decisions/0012-demo-data-and-history.md).
+
+Start dates (``joined_on``, from HR): leads joined years ago, Kamus at least a year ago, most
+people years ago, and about one in eight joined during the months the history covers, so the
+programme's coverage has a growing number of people month by month. No pairing begins before
+both its people joined: a newcomer gets their Kamu in their first weeks at the earliest.
 """
 
 import random
@@ -168,6 +173,9 @@ FATE_SHARES: tuple[tuple[Fate, float], ...] = (
 )
 LOAD_ORDER: tuple[Fate, ...] = ("ended", "active", "declined", "withdrawn", "requested")
 WEEKS_PER_MONTH = 52 / 12  # as pairing counts a pairing's hours
+HISTORY_DAYS = 300  # the oldest pairing began 7 months and 90 days before the anchor
+RECENT_SHARE = 0.13  # of the people who are not leads: joined during the history
+SETTLING_IN = timedelta(weeks=2)  # a newcomer's pairing begins this long after joining at least
 NOTES = (
     "Talked about priorities for the next weeks.",
     "Went through what went well and what did not.",
@@ -187,6 +195,7 @@ class Person:
     time_zone: str
     slack_user_id: str | None
     teams_user_id: str | None
+    joined_on: date  # the start date in the organisation, from HR
 
 
 @dataclass(frozen=True)
@@ -276,6 +285,7 @@ class Story:
 
 
 MIN_SIZE, MAX_SIZE = 20, 2000
+DAY = timedelta(days=1)
 
 
 def build(size: int = 300, anchor: date | None = None, seed: int = 7) -> Story:
@@ -285,16 +295,19 @@ def build(size: int = 300, anchor: date | None = None, seed: int = 7) -> Story:
         raise ValueError(f"a demo has {MIN_SIZE} to {MAX_SIZE} people, not {size}")
     rng = random.Random(seed)  # noqa: S311 (a story, not a secret)
     story = Story(anchor=anchor or datetime.now(UTC).date())
-    _people(story, rng, size)
+    _people(story, rng, size, random.Random(f"{seed}:joined"))  # noqa: S311
     _volunteers(story, rng)
     _pairings(story, rng)
     _preferences(story, rng)
     return story
 
 
-def _people(story: Story, rng: random.Random, size: int) -> None:
+def _people(story: Story, rng: random.Random, size: int, joining: random.Random) -> None:
     teams = TEAMS[: max(2, min(len(TEAMS), size // 12))]
     names: set[str] = set()
+    # Start dates come from a stream of their own: names, teams and contacts stay as they were.
+    others = range(len(teams), size)  # everyone but the leads
+    recent = set(joining.sample(others, k=round(len(others) * RECENT_SHARE)))
     for n in range(size):
         team = teams[n % len(teams)]
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
@@ -317,13 +330,29 @@ def _people(story: Story, rng: random.Random, size: int) -> None:
                 time_zone=zone,
                 slack_user_id=f"U{n + 1:06d}" if rng.random() < 0.35 else None,
                 teams_user_id=f"29:demo-{n + 1}" if rng.random() < 0.15 else None,
+                joined_on=_joined_on(story.anchor, joining, lead=lead, recent=n in recent),
             )
         )
 
 
+def _joined_on(anchor: date, rng: random.Random, *, lead: bool, recent: bool) -> date:
+    """A Monday: leads 4 to 12 years ago, newcomers during the history (spread over its months),
+    everyone else 1 to 10 years ago."""
+    if lead:
+        days = rng.randint(4 * 365, 12 * 365)
+    elif recent:
+        days = rng.randint(7, HISTORY_DAYS - 6)
+    else:
+        days = rng.randint(365, 10 * 365)
+    day = anchor - timedelta(days=days)
+    return day - timedelta(days=day.weekday())
+
+
 def _volunteers(story: Story, rng: random.Random) -> None:
     leads = {p.id for p in story.people if p.manager_id is None}
-    candidates = [p for p in story.people if p.id not in leads]
+    newcomers = {p.id for p in story.people if p.joined_on > story.anchor - HISTORY_DAYS * DAY}
+    # Kamus are people who know the place: nobody who joined during the history volunteers.
+    candidates = [p for p in story.people if p.id not in leads | newcomers]
     chosen = rng.sample(candidates, k=max(4, len(story.people) * 3 // 20))
     for i, person in enumerate(chosen):
         trained = i < len(chosen) * 9 // 10  # a few volunteers still wait for their training
@@ -334,7 +363,10 @@ def _volunteers(story: Story, rng: random.Random) -> None:
                 hours_per_month=float(rng.choice((6, 8, 8, 10))),
                 topics=tuple(sorted(rng.sample(TOPICS, k=3))),
                 languages=("en", "fi") if person.locale == "fi" else ("en",),
-                trained_on=story.anchor - timedelta(days=rng.randint(200, 400))
+                trained_on=max(
+                    story.anchor - timedelta(days=rng.randint(200, 400)),
+                    person.joined_on + SETTLING_IN,  # trained once they were here
+                )
                 if trained
                 else None,
                 paused=trained and i % 17 == 5,
@@ -353,7 +385,7 @@ def _pairings(story: Story, rng: random.Random) -> None:
     hours = {v.person_id: v.hours_per_month for v in trained}
     n = 0
     for colleague in colleagues:
-        fate = _fate(rng.random())
+        fate = _newcomer(story, colleague, _fate(rng.random()))
         if fate is None:
             continue
         cadence, minutes = rng.choice((2, 3, 4, 4)), rng.choice((45, 60))
@@ -381,9 +413,20 @@ def _pairings(story: Story, rng: random.Random) -> None:
             message="I would like someone to think out loud with.",
         )
         if fate in ("active", "ended"):
-            pairing = _history(story, rng, pairing, colleague)
+            pairing = _history(story, rng, pairing, colleague, people[kamu.person_id])
         story.pairings.append(pairing)
     story.pairings.sort(key=lambda p: LOAD_ORDER.index(p.fate))
+
+
+def _newcomer(story: Story, colleague: Person, fate: Fate | None) -> Fate | None:
+    """A pairing begins after settling in: who joined in the last month has only asked, and a
+    pairing that has already ended needs its months (it goes on instead)."""
+    joined = colleague.joined_on
+    if fate in ("active", "ended") and joined + SETTLING_IN > story.anchor - 16 * DAY:
+        return "requested"
+    if fate == "ended" and joined > story.anchor - 150 * DAY:
+        return "active"
+    return fate
 
 
 def _fate(roll: float) -> Fate | None:
@@ -394,12 +437,16 @@ def _fate(roll: float) -> Fate | None:
     return None
 
 
-def _history(story: Story, rng: random.Random, pairing: Pairing, colleague: Person) -> Pairing:
-    """Meetings every ``cadence`` weeks since the pairing began, some missed; goals."""
+def _history(
+    story: Story, rng: random.Random, pairing: Pairing, colleague: Person, kamu: Person
+) -> Pairing:
+    """Meetings every ``cadence`` weeks since the pairing began (not before both joined and
+    settled in), some missed; goals."""
     zone = ZoneInfo(colleague.time_zone)
     months = rng.randint(2, 7)
     ends = story.anchor - timedelta(days=rng.randint(20, 60)) if pairing.fate == "ended" else None
     day = story.anchor - timedelta(days=30 * months + (90 if ends else 0))
+    day = max(day, max(colleague.joined_on, kamu.joined_on) + SETTLING_IN)
     began = datetime.combine(day, time(9), zone).astimezone(UTC)
     last = ends or story.anchor
     goals = _goals(story, rng, pairing.key)

@@ -1,5 +1,6 @@
 """``PUT/GET/DELETE /people/{person_id}``: people synced from HR."""
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
@@ -18,14 +19,16 @@ from kamu_pairing.domain.events import (
 from kamu_shared.auth.deps import CurrentPrincipal
 from kamu_shared.events import DomainEvent
 from kamu_shared.store.aggregates import load
-from kamu_shared.web.errors import NotFound
+from kamu_shared.web.errors import NotFound, Unprocessable
 from kamu_shared.web.etag import set_etag
 from kamu_shared.web.ids import TIME_ZONES, PersonId
+from kamu_shared.web.times import CalendarDate
 
 router = APIRouter(tags=["people"])
 PERSON = Aggregate("person", people.Person(), people.evolve)
 PAIRING = Aggregate("pairing", pairing_rules.Pairing(), pairing_rules.evolve)
 ZONES = TIME_ZONES
+JOINED_ON_GRACE = timedelta(days=1)  # HR east of UTC is already in tomorrow
 
 
 class PersonBody(BaseModel):
@@ -41,6 +44,11 @@ class PersonBody(BaseModel):
     time_zone: str | None = None
     slack_user_id: str | None = Field(default=None, max_length=100)
     teams_user_id: str | None = Field(default=None, max_length=200)
+    joined_on: CalendarDate | None = Field(
+        default=None,
+        description="The person's start date in the organisation (YYYY-MM-DD), from HR. "
+        "Not in the future (one day of grace for time zones).",
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -75,6 +83,7 @@ async def put_person(
 ) -> PersonOut:
     """Register or update a person from HR (People Operations or a service)."""
     require_role(principal, *SYNCS)
+    _check_joined_on(body.joined_on)
     command = people.SyncPerson(person_id, people.Profile(**body.model_dump()))
     async with runtime.pool.acquire() as conn, conn.transaction():
         decision = await decide_and_record(
@@ -91,6 +100,19 @@ async def put_person(
     response.status_code = 201 if created else 200
     set_etag(response, decision.version)
     return _out(person_id, decision.state)
+
+
+def _check_joined_on(joined_on: date | None) -> None:
+    """A start date HR sends has come: today in UTC, or tomorrow where HR already is."""
+    latest = datetime.now(UTC).date() + JOINED_ON_GRACE
+    if joined_on is not None and joined_on > latest:
+        raise Unprocessable(
+            f"joined_on {joined_on} is in the future: a person is synced once they have "
+            f"joined, so joined_on may be {latest} at the latest (today in UTC, with one "
+            "day of grace for time zones)",
+            slug="joined-on-in-the-future",
+            title="Start date in the future",
+        )
 
 
 @router.get("/people/{person_id}", response_model=PersonOut)

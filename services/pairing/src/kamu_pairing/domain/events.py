@@ -30,6 +30,13 @@ class _Profile(DomainEvent):
     time_zone: str | None = None
     slack_user_id: PersonalText = None
     teams_user_id: PersonalText = None
+    # Organisational HR data like team and manager_id, so not marked personal: it is no
+    # contact detail, and without the name and email it names nobody once they are shredded.
+    joined_on: date | None = Field(
+        default=None,
+        description="The person's start date in the organisation, from HR; unset when HR did "
+        "not send it.",
+    )
 
 
 @registry.register

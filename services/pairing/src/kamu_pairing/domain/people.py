@@ -1,6 +1,7 @@
 """A person as synced from HR: registered, updated, left. Pure decide/evolve."""
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from kamu_pairing.domain.errors import NotFoundError, RuleViolated
 from kamu_pairing.domain.events import PersonLeft, PersonRegistered, PersonUpdated
@@ -19,6 +20,7 @@ class Profile:
     time_zone: str | None = None
     slack_user_id: str | None = None
     teams_user_id: str | None = None
+    joined_on: date | None = None  # the start date in the organisation
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,10 @@ def evolve(state: Person, event: DomainEvent) -> Person:
 
 
 def decide_sync(state: Person, command: SyncPerson) -> list[DomainEvent]:
-    """Upsert: registered the first time, updated when something changed, nothing otherwise."""
+    """Upsert: registered the first time, updated when something changed, nothing otherwise.
+
+    "Changed" is any field of the profile, ``joined_on`` included: the same PUT again appends
+    nothing, and a PUT without a field clears it (the body is the whole profile)."""
     if state.left:
         raise RuleViolated("person-left", f"{command.person_id} has left the organisation")
     if command.profile.manager_id == command.person_id:

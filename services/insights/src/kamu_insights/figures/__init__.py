@@ -1,0 +1,1 @@
+"""Programme figures: facts joined when asked for, small groups withheld."""

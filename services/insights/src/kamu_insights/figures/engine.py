@@ -1,0 +1,204 @@
+"""From fact rows to the figures People Operations sees.
+
+A figure's SQL gives, per month (or once, for "now") and per group (``grp``; NULL for the whole
+organisation), how many people the cell describes (``people``) and additive values (counts,
+sums, lists of durations). This module withholds small cells (:mod:`.suppression`), adds cells
+up over a period (shown months only) and derives the shares, averages and medians.
+"""
+
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import asyncpg
+
+from kamu_insights.figures.periods import Month
+from kamu_insights.figures.suppression import small, withheld_groups
+
+Values = dict[str, Any]
+NO_TEAM = "(no team)"
+
+
+class Kind(StrEnum):
+    STOCK = "stock"  # measured at each month's end: the period shows its last month
+    FLOW = "flow"  # happened during each month: the period adds up its months
+    NOW = "now"  # measured once, now
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: its SQL (``{group}`` is the breakdown's expression) and how to read it."""
+
+    name: str
+    title: str
+    kind: Kind
+    sql: str
+    dimensions: Mapping[str, str]  # breakdown name -> SQL expression of the group
+    derive: Callable[[Values], Values]
+    people_are: str  # what ``people`` counts, for the docs and the dashboard
+    lists: Sequence[str] = ()  # values that are lists (added by concatenation)
+
+
+@dataclass
+class Cell:
+    people: int
+    values: Values
+    withheld: bool = False
+
+    def shown(self) -> Values:
+        """The cell as the API answers it: nothing but ``withheld`` when withheld."""
+        if self.withheld:
+            return {"people": None, "withheld": True}
+        return {"people": self.people, "withheld": False, **self.values}
+
+
+@dataclass
+class Result:
+    """Cells by month (``None``: the "now" figure) and group (``None``: everyone)."""
+
+    figure: Figure
+    months: Sequence[Month]
+    by: str
+    cells: dict[tuple[int | None, str | None], Cell] = field(default_factory=dict)
+    counts: list[str] = field(default_factory=list)  # value names an empty cell shows as 0
+
+
+def combine(cells: Sequence[Cell], figure: Figure) -> Cell | None:
+    """Several shown cells as one (adding values up); ``None`` if there is nothing to add."""
+    shown = [c for c in cells if not c.withheld and c.people > 0]
+    if not shown:
+        return None
+    total: Values = {}
+    for cell in shown:
+        for key, value in cell.values.items():
+            if key in figure.lists:
+                total[key] = [*total.get(key, []), *(value or [])]
+            else:
+                total[key] = total.get(key, 0) + (value or 0)
+    # People across months may repeat: the largest month is a lower bound (each was >= k).
+    return Cell(people=max(c.people for c in shown), values=total)
+
+
+async def compute(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    figure: Figure,
+    months: Sequence[Month],
+    now: datetime,
+    by: str,
+    k: int,
+) -> Result:
+    """Run the figure's SQL and withhold what describes fewer than ``k`` people."""
+    sql = figure.sql.format(group=figure.dimensions[by])
+    rows = await conn.fetch(
+        sql,
+        [m.starts for m in months],
+        [m.ends for m in months],
+        [m.as_of for m in months],
+        now,
+    )
+    result = Result(figure, months, by)
+    by_month: dict[int | None, dict[str, Cell]] = {}
+    for row in rows:
+        month = None if figure.kind is Kind.NOW else int(row["i"]) - 1
+        skip = ("i", "grp", "people", "whole")
+        values = {k_: row[k_] for k_ in row.keys() if k_ not in skip}  # noqa: SIM118 - a Record iterates values
+        values = {
+            key: ([float(x) for x in value or []] if key in figure.lists else _number(value))
+            for key, value in values.items()
+        }
+        cell = Cell(people=int(row["people"]), values=values)
+        if not result.counts:
+            result.counts = [key for key in values if key not in figure.lists]
+        if row["whole"]:
+            cell.withheld = small(cell.people, k)
+            result.cells[(month, None)] = cell
+        else:
+            group = row["grp"] or NO_TEAM
+            by_month.setdefault(month, {})[group] = cell
+            result.cells[(month, group)] = cell
+    for groups in by_month.values():
+        for group in withheld_groups({g: c.people for g, c in groups.items()}, k):
+            groups[group].withheld = True
+    return result
+
+
+def _number(value: Any) -> Any:
+    if value is None:
+        return 0
+    if isinstance(value, int | float):
+        return value
+    return float(value)  # Decimal from sums
+
+
+def present(result: Result, group: str | None) -> dict[str, Any]:
+    """The figure for one group (or everyone): months, the period, and the breakdown."""
+    figure = result.figure
+
+    def view(cell: Cell | None) -> Values:
+        if cell is None:
+            zeros = dict.fromkeys(result.counts, 0)
+            return {"people": 0, "withheld": False, **zeros, **figure.derive({})}
+        shown = cell.shown()
+        if cell.withheld:
+            return {**shown, **dict.fromkeys(result.counts), **dict.fromkeys(figure.derive({}))}
+        return {**shown, **figure.derive(cell.values)}
+
+    def raw(shown: Values) -> Values:
+        return {k: v for k, v in shown.items() if k not in figure.lists}
+
+    if figure.kind is Kind.NOW:
+        groups = sorted({g for (_, g) in result.cells if g is not None})
+        return {
+            "now": raw(view(result.cells.get((None, group)))),
+            "breakdown": [{"group": g, **raw(view(result.cells.get((None, g))))} for g in groups],
+        }
+    months = [
+        {"month": m.label, **raw(view(result.cells.get((i, group))))}
+        for i, m in enumerate(result.months)
+    ]
+    groups = sorted({g for (_, g) in result.cells if g is not None})
+    if figure.kind is Kind.STOCK:
+        last = len(result.months) - 1
+        period = raw(view(result.cells.get((last, group))))
+        breakdown = [{"group": g, **raw(view(result.cells.get((last, g))))} for g in groups]
+    else:
+        span = range(len(result.months))
+
+        def over_period(g: str | None) -> Values:
+            cells = _cells(result, span, g)
+            withheld = sum(1 for c in cells if c.withheld)
+            combined = combine(cells, figure)
+            if combined is None and withheld:
+                combined = Cell(0, {}, withheld=True)
+            return {**raw(view(combined)), "months_withheld": withheld}
+
+        period = over_period(group)
+        breakdown = [{"group": g, **over_period(g)} for g in groups]
+    return {"months": months, "period": period, "breakdown": breakdown}
+
+
+def _cells(result: Result, months: range, group: str | None) -> list[Cell]:
+    return [c for i in months if (c := result.cells.get((i, group))) is not None]
+
+
+def share(part: float, whole: float) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def average(total: float, count: float) -> float | None:
+    return round(total / count, 2) if count else None
+
+
+def median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def percentile(values: Sequence[float], q: int) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 1)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 1)
