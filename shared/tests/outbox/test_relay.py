@@ -9,13 +9,16 @@ import textwrap
 from collections import defaultdict
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from kamu_shared.kafka.producer import event_producer
 from kamu_shared.kafka.topics import ensure_topics
 from kamu_shared.outbox.relay import OutboxRelay
 from kamu_shared.store.records import NO_STREAM, Metadata, NewEvent, StreamAppend
 from kamu_shared.testing.kafka import read_topic
+from kamu_shared.testing.waiting import eventually
 
 SOURCE = "/kamu/example"
 
@@ -209,3 +212,44 @@ async def test_when_the_leaders_session_dies_publishing_goes_on(
     assert len({e.id for e in envelopes}) == 20
     assert sum(r.failures for r in relays) >= 1  # the deposed leader noticed, and carried on
     assert_in_order_per_aggregate(envelopes)
+
+
+def _gauge(name: str, topic: str) -> float | None:
+    return REGISTRY.get_sample_value(name, {"topic": topic})
+
+
+async def test_backlog_counts_events_held_back_and_empties_once_published(
+    store, pool, migrated_db, kafka_bootstrap, topic
+):
+    # A writing transaction that stays open holds every later commit back from the relay.
+    blocker = await asyncpg.connect(migrated_db)
+    held = blocker.transaction()
+    await held.start()
+    await blocker.fetchval("SELECT pg_current_xact_id()")
+    for stream in ("a", "b", "c"):
+        await store.append([one(stream, NO_STREAM)])
+    relay = relay_for(migrated_db, store, pool, kafka_bootstrap, topic)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_forever(stop))
+    try:
+        assert await eventually(lambda: _is(lambda: _gauge(BACKLOG, topic), 3))
+        assert (_gauge("kamu_relay_lag_seconds", topic) or 0) > 0
+        assert _gauge("kamu_relay_published_total", topic) is None  # nothing went out
+
+        await held.rollback()
+
+        assert await eventually(lambda: _is(lambda: _gauge(BACKLOG, topic), 0))
+        assert _gauge("kamu_relay_published_total", topic) == 3
+        assert len(await read_topic(kafka_bootstrap, topic, expect_at_least=3)) == 3
+    finally:
+        await blocker.close()
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert _gauge(BACKLOG, topic) is None  # no longer the leader: no figures of its own
+
+
+BACKLOG = "kamu_relay_backlog_events"
+
+
+async def _is(read, expected: float) -> bool:
+    return read() == expected

@@ -1,10 +1,12 @@
 """The event store's guarantees against a real PostgreSQL server."""
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from kamu_shared.db.migrations import apply_migrations
 from kamu_shared.store.errors import AppendOrderError, ConcurrencyError
@@ -130,3 +132,27 @@ async def test_migrations_are_applied_once(migrated_db):
         assert await conn.fetchval("SELECT to_regclass('kamu_events')") is not None
     finally:
         await conn.close()
+
+
+def appended(event_type: str) -> float:
+    labels = {"stream_type": "thing", "event_type": event_type}
+    return REGISTRY.get_sample_value("kamu_events_appended_total", labels) or 0.0
+
+
+async def test_appended_events_are_counted_by_type_once_committed(store):
+    kind = f"counted-{uuid.uuid4().hex[:8]}"
+
+    await store.append([append("s-1", NO_STREAM, kind, kind), append("s-2", NO_STREAM, kind)])
+
+    assert appended(kind) == 3
+
+
+async def test_an_append_joining_a_transaction_counts_once_it_succeeded(store, pool):
+    kind = f"joined-{uuid.uuid4().hex[:8]}"
+    async with pool.acquire() as conn, conn.transaction():
+        await store.append([append("s-1", NO_STREAM, kind, kind)], conn=conn)
+    with pytest.raises(ConcurrencyError):  # a stale append counts nothing
+        async with pool.acquire() as conn, conn.transaction():
+            await store.append([append("s-1", NO_STREAM, kind)], conn=conn)
+
+    assert appended(kind) == 2

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from kamu_shared.consumer.messages import Message
 from kamu_shared.consumer.processing import Processor, lock_subject
@@ -21,6 +21,11 @@ from kamu_shared.kafka.topics import dead_letter_topic
 
 PARKED = Counter(
     "kamu_consumer_parked_total", "Messages parked in the dead-letter topic", ["group"]
+)
+PARKED_NOW = Gauge(
+    "kamu_consumer_parked_messages",
+    "Messages of the group parked right now (kamu_parked_messages, status parked)",
+    ["group"],
 )
 log = structlog.get_logger("kamu.dead-letters")
 
@@ -126,6 +131,7 @@ class DeadLetters:
         topic = dead_letter_topic(message.topic, self.group)
         await producer.send_and_wait(topic, message.value, key=message.key, headers=headers)
         PARKED.labels(self.group).inc()
+        await self.refresh_gauge()
         log.warning(
             "message-parked",
             group=self.group,
@@ -134,6 +140,23 @@ class DeadLetters:
             subject=subject,
             error=error[:500],
         )
+
+    async def count(self) -> int:
+        """How many of the group's messages are parked now."""
+        return int(
+            await self._pool.fetchval(
+                "SELECT count(*) FROM kamu_parked_messages "
+                "WHERE consumer_group = $1 AND status = 'parked'",
+                self.group,
+            )
+        )
+
+    async def refresh_gauge(self) -> int:
+        """Set ``kamu_consumer_parked_messages`` from the table, the record that counts: a
+        replay or discard by another process (the CLI) shows at the next refresh."""
+        parked = await self.count()
+        PARKED_NOW.labels(self.group).set(parked)
+        return parked
 
     async def list(self, status: str = "parked", subject: str | None = None) -> list[ParkedMessage]:
         rows = await self._pool.fetch(
@@ -163,6 +186,7 @@ class DeadLetters:
                     report.failed += 1
                     failed.add(parked.subject)
         report.still_parked = len(await self.list(subject=subject))
+        await self.refresh_gauge()
         return report
 
     async def discard(self, parked_id: int) -> bool:
@@ -173,6 +197,7 @@ class DeadLetters:
             parked_id,
             self.group,
         )
+        await self.refresh_gauge()
         return result.endswith(" 1")
 
     async def _replay_one(self, processor: Processor, parked: ParkedMessage) -> bool:

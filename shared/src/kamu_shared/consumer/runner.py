@@ -6,15 +6,20 @@ signs (the loop stopped polling; every assigned partition stopped getting fetch 
 partition assigned for long) and, on any of them, reports the consumer as stalled (``/readyz``,
 ``kamu_consumer_stalled``) and replaces it. Offsets are committed only after effects commit, so a
 replacement resumes exactly where work stopped; redelivered messages are recognised and skipped.
+
+Besides, it keeps the group's gauges current while it runs, busy or idle: messages behind per
+partition (``kamu_consumer_lag_messages``) and messages parked (``kamu_consumer_parked_messages``).
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from prometheus_client import Counter, Gauge
+from aiokafka.errors import IllegalStateError
+from prometheus_client import Counter, Gauge, Histogram
 
 from kamu_shared.aio import sleep_unless
 from kamu_shared.consumer.messages import Message
@@ -37,6 +42,18 @@ RESTARTS = Counter(
     ["group", "reason"],
 )
 LAST_POLL = Gauge("kamu_consumer_last_poll_timestamp", "When the consumer last polled", ["group"])
+LAG = Gauge(
+    "kamu_consumer_lag_messages",
+    "Messages of an assigned partition not yet applied: the partition's end (highwater, from the"
+    " last fetch) minus the first offset this member has not committed",
+    ["group", "topic", "partition"],
+)
+HANDLE_SECONDS = Histogram(
+    "kamu_consumer_handle_duration_seconds",
+    "Time to apply one message (retries and parking included) or one batch in one transaction",
+    ["group", "kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
 
 log = structlog.get_logger("kamu.consumer")
 
@@ -61,6 +78,7 @@ class EventConsumer:
         partitions: int = 3,
         replication: int = 1,
         batched: bool = False,
+        parked_refresh: float = 15.0,
     ) -> None:
         self.processor = processor
         self.group = processor.group
@@ -73,11 +91,15 @@ class EventConsumer:
         self._partitions = partitions
         self._replication = replication
         self._batched = batched  # one transaction per fetched batch when nothing goes wrong
+        self._parked_refresh = parked_refresh  # seconds; replays by other processes show then
         self.dead_letters = DeadLetters(processor.pool, self.group)
         self.stalled = False
         self.running = False
         self._last_poll = time.monotonic()
         self._unassigned_since: float | None = None
+        # First offset not yet committed, per partition with a fetched batch in hand.
+        self._pending_from: dict[TopicPartition, int] = {}
+        self._lag_series: set[TopicPartition] = set()
         processor.on_progress(self._touch)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -115,6 +137,7 @@ class EventConsumer:
                 await sleep_unless(stop, self._restart_backoff)
             finally:
                 self.running = False
+                self._forget_lag()
                 await _stop_quietly(consumer)
         if producer is not None:
             await _stop_quietly(producer)
@@ -138,7 +161,9 @@ class EventConsumer:
     ) -> None:
         self._last_poll = time.monotonic()
         self._unassigned_since = None
+        self._pending_from.clear()
         loop = asyncio.create_task(self._consume(consumer, producer, stop))
+        parked_refreshed = -float("inf")
         try:
             while not loop.done():
                 await asyncio.wait({loop}, timeout=min(1.0, self._stall_timeout / 4))
@@ -146,6 +171,11 @@ class EventConsumer:
                     loop.cancel()
                     self._set_stalled(True)
                     raise Stalled(reason)
+                # While a handler is busy (or the loop idles) new messages still arrive.
+                await self._refresh_lag(consumer)
+                if time.monotonic() - parked_refreshed >= self._parked_refresh:
+                    parked_refreshed = time.monotonic()
+                    await self._refresh_parked()
             loop.result()
         finally:
             if not loop.done():
@@ -161,12 +191,66 @@ class EventConsumer:
             if not self._stall_reason(consumer):
                 self._set_stalled(False)
             for tp, records in batch.items():
+                self._pending_from[tp] = records[0].offset
+            for tp, records in batch.items():
                 messages = [Message.from_record(r) for r in records]
-                if not self._batched or await self.processor.try_batch(messages) is None:
+                if not await self._try_batch(messages):
                     for message in messages:
                         self._touch()
+                        started = time.perf_counter()
                         await self._handle(message, producer)
+                        HANDLE_SECONDS.labels(self.group, "message").observe(
+                            time.perf_counter() - started
+                        )
                 await consumer.commit({tp: records[-1].offset + 1})
+                self._pending_from.pop(tp, None)
+            await self._refresh_lag(consumer)
+
+    async def _try_batch(self, messages: Sequence[Message]) -> bool:
+        """The batched happy path, timed as one; False when it must go message by message."""
+        if not self._batched:
+            return False
+        started = time.perf_counter()
+        if await self.processor.try_batch(messages) is None:
+            return False
+        HANDLE_SECONDS.labels(self.group, "batch").observe(time.perf_counter() - started)
+        return True
+
+    async def _refresh_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """``kamu_consumer_lag_messages`` for every assigned partition with a known highwater;
+        partitions no longer assigned lose their series (another member reports them)."""
+        assigned = consumer.assignment()
+        for tp in assigned:
+            try:
+                highwater = consumer.highwater(tp)
+                start = self._pending_from.get(tp)
+                if start is None and highwater is not None:
+                    start = await consumer.position(tp)  # at once once fetched
+            except (AssertionError, IllegalStateError):
+                continue  # revoked meanwhile
+            if highwater is None or start is None:
+                continue
+            LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(0, highwater - start))
+            self._lag_series.add(tp)
+        for tp in self._lag_series - assigned:
+            self._forget_partition(tp)
+
+    def _forget_lag(self) -> None:
+        for tp in list(self._lag_series):
+            self._forget_partition(tp)
+        self._pending_from.clear()
+
+    def _forget_partition(self, tp: TopicPartition) -> None:
+        self._lag_series.discard(tp)
+        with contextlib.suppress(KeyError):
+            LAG.remove(self.group, tp.topic, str(tp.partition))
+
+    async def _refresh_parked(self) -> None:
+        """The parked gauge from the database; a failed read waits for the next round."""
+        try:
+            await self.dead_letters.refresh_gauge()
+        except Exception as exc:  # a gauge must never take the consumer down
+            log.warning("parked-refresh-failed", group=self.group, error=repr(exc))
 
     async def _handle(self, message: Message, producer: AIOKafkaProducer) -> None:
         try:

@@ -11,6 +11,7 @@
 """
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 import asyncpg
@@ -26,6 +27,14 @@ from kamu_shared.store.records import Checkpoint, RecordedEvent
 PUBLISHED = Counter("kamu_relay_published_total", "Events published by the relay", ["topic"])
 LEADER = Gauge("kamu_relay_leader", "1 while this process is the active relay", ["topic"])
 LAG = Gauge("kamu_relay_lag_seconds", "Age of the oldest event not yet published", ["topic"])
+BACKLOG = Gauge(
+    "kamu_relay_backlog_events",
+    "Events stored after the relay's checkpoint (committed or still in flight), not yet published;"
+    " counted up to BACKLOG_CAP",
+    ["topic"],
+)
+BACKLOG_CAP = 100_000
+"""The backlog count stops here, so one round never scans an unbounded index range."""
 
 log = structlog.get_logger("kamu.relay")
 
@@ -87,6 +96,10 @@ class OutboxRelay:
         finally:
             self.is_leader = False
             LEADER.labels(self.topic).set(0)
+            # Only the leader measures: a former leader must not keep reporting its last figures.
+            for gauge in (LAG, BACKLOG):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(self.topic)
             await lock_conn.close()
 
     async def run_forever(
@@ -127,7 +140,7 @@ class OutboxRelay:
         while not stop.is_set():
             await lock_conn.fetchval("SELECT 1")  # our lock lives as long as this session
             self._wake.clear()
-            await self._observe_lag(checkpoint)
+            await self._observe_backlog(checkpoint)
             self.last_error = None
             batch = await self._store.read_committed(checkpoint, self._batch_size)
             if batch:
@@ -163,17 +176,26 @@ class OutboxRelay:
         await asyncio.gather(*sends)
         PUBLISHED.labels(self.topic).inc(len(batch))
 
-    async def _observe_lag(self, checkpoint: Checkpoint) -> None:
-        """Age of the oldest unpublished event, visible or not: a relay held back by a long
-        transaction elsewhere shows as growing lag rather than as silence."""
-        age = await self._pool.fetchval(
-            """SELECT extract(epoch FROM clock_timestamp() - recorded_at) FROM kamu_events
-               WHERE (transaction_id, position) > ($1::text::xid8, $2)
-               ORDER BY transaction_id, position LIMIT 1""",
+    async def _observe_backlog(self, checkpoint: Checkpoint) -> None:
+        """Age and count of the events after the checkpoint, visible or not: a relay held back
+        by a long transaction elsewhere shows as growing lag and backlog rather than as silence.
+        One statement over the commit-order index, the count capped at :data:`BACKLOG_CAP`."""
+        row = await self._pool.fetchrow(
+            """SELECT
+                 (SELECT count(*) FROM (
+                    SELECT 1 FROM kamu_events
+                    WHERE (transaction_id, position) > ($1::text::xid8, $2) LIMIT $3) AS p
+                 ) AS backlog,
+                 (SELECT extract(epoch FROM clock_timestamp() - recorded_at) FROM kamu_events
+                  WHERE (transaction_id, position) > ($1::text::xid8, $2)
+                  ORDER BY transaction_id, position LIMIT 1) AS age""",
             str(checkpoint.transaction_id),
             checkpoint.position,
+            BACKLOG_CAP,
         )
-        LAG.labels(self.topic).set(float(age or 0.0))
+        assert row is not None
+        LAG.labels(self.topic).set(float(row["age"] or 0.0))
+        BACKLOG.labels(self.topic).set(int(row["backlog"]))
 
     async def _load_checkpoint(self) -> Checkpoint:
         row = await self._pool.fetchrow(

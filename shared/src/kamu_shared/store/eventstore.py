@@ -7,16 +7,24 @@ transaction that commits late (see :meth:`EventStore.read_committed`).
 """
 
 import json
+from collections import Counter as Tally
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import asyncpg
+from prometheus_client import Counter
 
 from kamu_shared.db.pool import Connection
 from kamu_shared.store.errors import AppendOrderError, ConcurrencyError
 from kamu_shared.store.records import Checkpoint, Metadata, RecordedEvent, StreamAppend
 
 NOTIFY_CHANNEL = "kamu_events"
+
+APPENDED = Counter(
+    "kamu_events_appended_total",
+    "Events committed to the event store, by stream type and wire type (never ids)",
+    ["stream_type", "event_type"],
+)
 
 _COLUMNS = (
     "position, transaction_id::text::bigint AS transaction_id, stream_id, stream_type, version, "
@@ -42,6 +50,11 @@ def _append_error(exc: asyncpg.PostgresError) -> Exception:
     if isinstance(exc, asyncpg.UniqueViolationError):  # a safety net: the locks prevent it
         return ConcurrencyError(str(getattr(exc, "detail", "")), None, -1)
     return exc
+
+
+def _count(counts: Tally[tuple[str, str]]) -> None:
+    for (stream_type, event_type), n in counts.items():
+        APPENDED.labels(stream_type, event_type).inc(n)
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
@@ -82,11 +95,19 @@ class EventStore:
         """Append to one or several streams atomically; raise ConcurrencyError if any moved.
 
         With ``conn`` the append joins the caller's transaction and must be its first write.
+        ``kamu_events_appended_total`` counts the events once they committed here, or, joined,
+        once the append succeeded: commands append last, so only a failed COMMIT would make
+        that count one the store does not hold (``kamu_relay_published_total`` never does).
         """
+        counts = Tally((a.stream_type, e.event_type) for a in appends for e in a.events)
         if conn is None:
             async with self.transaction() as own:
-                return await self._append(own, appends, metadata or Metadata())
-        return await self._append(conn, appends, metadata or Metadata())
+                recorded = await self._append(own, appends, metadata or Metadata())
+            _count(counts)
+            return recorded
+        recorded = await self._append(conn, appends, metadata or Metadata())
+        _count(counts)
+        return recorded
 
     async def _append(
         self, conn: Connection, appends: Sequence[StreamAppend], metadata: Metadata

@@ -36,9 +36,11 @@ from kamu_shared.runtime import Runtime
 log = structlog.get_logger("kamu.notifications.dispatch")
 OUTCOMES = Counter(
     "kamu_notification_outcomes_total",
-    "Notification deliveries by channel and outcome",
+    "Delivery attempts by channel and outcome (sent, failed, retry, deferred, suppressed,"
+    " fallback), counted once the outcome committed",
     ["channel", "outcome"],
 )
+"""Both labels are closed sets: five channels, the outcomes above (the alerts read them)."""
 
 CLAIM = """
 WITH due AS (
@@ -344,6 +346,7 @@ async def release(
 ) -> None:
     """Back to pending, due at ``until``: a retry (``counts``: the attempt was made) or a
     deferral (quiet hours, digest: it was not)."""
+    released: list[Claimed] = []
     async with runtime.pool.acquire() as conn, conn.transaction():
         for h in held:
             if not await _still_mine(conn, h):
@@ -363,7 +366,9 @@ async def release(
                 h.claim,
             )
             await _attempt(conn, h, now, outcome, detail)
-            OUTCOMES.labels(h.channel, outcome).inc()
+            released.append(h)
+    for h in released:  # counted once committed, like _finish
+        OUTCOMES.labels(h.channel, outcome).inc()
 
 
 async def fall_back(
