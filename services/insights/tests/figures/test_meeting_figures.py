@@ -12,7 +12,7 @@ import pytest
 
 
 @pytest.fixture
-async def history(service, at, small_groups):
+async def history(service, at, arithmetic_only):
     await service.team("A", 4, at("2026-01-01", 8))
     await service.team("B", 3, at("2026-01-01", 8))
     await service.paired("c1", "a-1", "b-1", at("2026-01-01"))
@@ -60,23 +60,24 @@ async def test_a_pairing_is_overdue_until_it_meets_again(history, figure):
 
     assert (overdue.now["pairings"], overdue.now["overdue"]) == (3, 1)  # c2 only
     assert overdue.now["overdue_share"] == 0.333
-    # B has one colleague in an active pairing (b-2): withheld, and A with it, or A's figure
-    # taken from the whole would give B's away.
-    assert {b["group"]: b["withheld"] for b in overdue.breakdown} == {"A": True, "B": True}
+    assert {b["group"]: (b["pairings"], b["overdue"]) for b in overdue.breakdown} == {
+        "A": (2, 1),
+        "B": (1, 0),
+    }
 
 
 async def test_feedback_averages_ratings_of_meetings_held_in_each_month(history, figure):
     feedback = await figure("feedback")
 
     jan, feb, mar = feedback.months
-    # Jan: a-1 (4, 3), b-1 (5, 4), a-2 (3, 2). Feb: a-1 alone: withheld. Mar: a-1, b-1.
+    # Jan: a-1 (4, 3), b-1 (5, 4), a-2 (3, 2). Feb: a-1 (5, 5). Mar: a-1 (4, 4), b-1 (4, 5).
     assert (jan["people"], jan["ratings"]) == (3, 3)
     assert (jan["psychological_safety"], jan["usefulness"]) == (4.0, 3.0)
-    assert feb == {"month": "2026-02", "people": None, "withheld": True} | {
-        k: None for k in ("ratings", "safety_total", "usefulness_total")
-    } | {"psychological_safety": None, "usefulness": None}
+    assert (feb["people"], feb["psychological_safety"], feb["usefulness"]) == (1, 5.0, 5.0)
     assert (mar["psychological_safety"], mar["usefulness"]) == (4.0, 4.5)
-    # The period adds up the months shown: Jan and Mar, five ratings.
     total = feedback.total
-    assert (total["ratings"], total["psychological_safety"], total["usefulness"]) == (5, 4.0, 3.6)
-    assert total["months_withheld"] == 1
+    assert (total["ratings"], total["psychological_safety"], total["usefulness"]) == (
+        6,
+        4.17,
+        3.83,
+    )

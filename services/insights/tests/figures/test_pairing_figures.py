@@ -14,7 +14,7 @@ import pytest
 
 
 @pytest.fixture
-async def history(service, at, small_groups):
+async def history(service, at, arithmetic_only):
     await service.team("A", 6, at("2026-01-02"))
     await service.team("B", 5, at("2026-01-02"))
     await service.kamu("b-1", at("2026-01-02"), capacity=2, hours=4.0)
@@ -49,8 +49,11 @@ async def test_kamu_load_counts_pairings_capacity_and_hours_at_each_months_end(h
         (2, 5, 4, 1, 10.0, 1.5, 0.8, 0.15),
         (2, 5, 4, 1, 10.0, 0.0, 0.8, 0.0),
     ]
-    # One Kamu per team: both withheld, together two people, so the whole is shown.
-    assert {b["group"]: b["withheld"] for b in load.breakdown} == {"A": True, "B": True}
+    # By the Kamu's team, at the period's end: a-1 (A) has p3 and p4, b-1 (B) p1 and p2.
+    assert {b["group"]: (b["pairings"], b["at_capacity"]) for b in load.breakdown} == {
+        "A": (2, 0),
+        "B": (2, 1),
+    }
     assert load.total["pairings"] == 4
 
 
@@ -59,13 +62,11 @@ async def test_time_to_pair_takes_requests_to_pairings_and_leaves_history_out(hi
 
     jan, feb, mar = ttp.months
     assert (jan["pairings"], jan["median_days"], jan["p90_days"]) == (2, 6.5, 9.3)
-    assert feb["withheld"] is True  # p3 alone: one colleague (p4 came with its history)
+    assert (feb["pairings"], feb["median_days"]) == (1, 1.0)  # p3 (p4 came with its history)
     assert (mar["people"], mar["pairings"]) == (0, 0)
-    assert (ttp.total["pairings"], ttp.total["median_days"]) == (2, 6.5)
-    assert ttp.total["months_withheld"] == 1
-    by_team = {b["group"]: b for b in ttp.breakdown}
-    assert by_team["A"]["median_days"] == 6.5
-    assert by_team["B"]["withheld"] is True
+    assert (ttp.total["pairings"], ttp.total["median_days"]) == (3, 3.0)
+    by_team = {b["group"]: b["median_days"] for b in ttp.breakdown}
+    assert by_team == {"A": 6.5, "B": 1.0}
 
 
 async def test_first_meeting_counts_days_from_pairing_to_the_first_held_meeting(history, figure):
@@ -79,12 +80,15 @@ async def test_first_meeting_counts_days_from_pairing_to_the_first_held_meeting(
         1.0,
         10.5,
     )
-    assert first.months[1]["withheld"] is True  # p3 alone, not met yet
+    feb = first.months[1]  # p3, not met yet
+    assert (feb["pairings"], feb["met"], feb["met_share"], feb["median_days"]) == (1, 0, 0.0, None)
 
 
 async def test_waiting_requests_are_counted_now_with_their_age(history, figure):
     waiting = await figure("waiting")
 
     assert (waiting.now["requests"], waiting.now["median_days"]) == (2, 3.5)
-    # b-3 and a-5 wait alone in their teams: each withheld, the two together are shown.
-    assert {b["group"]: b["withheld"] for b in waiting.breakdown} == {"A": True, "B": True}
+    assert {b["group"]: (b["requests"], b["median_days"]) for b in waiting.breakdown} == {
+        "A": (1, 2.0),
+        "B": (1, 5.0),
+    }

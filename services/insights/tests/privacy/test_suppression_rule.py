@@ -1,48 +1,55 @@
-"""The breakdown rule on its own: no shown group is small, and what the shown groups leave of
-the whole (the withheld groups together) is never small either."""
+"""The breakdown rule on its own, against an attacker who knows it: for every breakdown of a
+few groups, whatever is withheld keeps at least two possible values among all the breakdowns
+that would have been published exactly alike (the whole minus the shown groups included)."""
 
-import random
+import itertools
+from collections import defaultdict
 
 import pytest
 
-from kamu_insights.figures.suppression import withheld_groups
+from kamu_insights.figures.suppression import breakdown
 
 K = 5
+GROUPS = ("A", "B", "C")
 
 
-def test_a_small_group_is_withheld_with_the_smallest_other_when_alone_it_would_show():
-    # The whole (15) minus A and B would give C (3 people) away: A (the smaller) goes too.
-    assert withheld_groups({"A": 6, "B": 7, "C": 3}, K) == {"A", "C"}
+def publish(people: dict[str, int]) -> tuple:
+    whole = sum(people.values())
+    whole_withheld, withheld = breakdown(whole, people, K)
+    shown = tuple(None if g in withheld else people[g] for g in GROUPS)
+    return (None if whole_withheld else whole, shown)
 
 
-def test_small_groups_that_together_make_k_need_no_other():
-    assert withheld_groups({"A": 6, "B": 2, "C": 3}, K) == {"B", "C"}
+def test_a_small_group_takes_every_group_with_it_but_not_the_whole():
+    assert breakdown(16, {"A": 6, "B": 7, "C": 3}, K) == (False, {"A", "B", "C"})
 
 
-def test_nothing_is_withheld_when_no_group_is_small():
-    assert withheld_groups({"A": 5, "B": 9, "empty": 0}, K) == set()
+def test_no_small_group_no_withholding_and_zeros_are_shown():
+    assert breakdown(14, {"A": 5, "B": 9, "empty": 0}, K) == (False, set())
 
 
-def test_one_small_group_among_empty_ones_takes_everything_with_it():
-    assert withheld_groups({"A": 3, "B": 0}, K) == {"A"}
-    assert withheld_groups({"A": 3, "B": 40}, K) == {"A", "B"}
+def test_groups_that_could_only_be_ones_withhold_the_whole_too():
+    people = {g: 1 for g in "ABCDE"}
+    assert breakdown(5, people, K) == (True, set(people))
 
 
-@pytest.mark.parametrize("seed", range(300))
-def test_what_an_attacker_can_subtract_is_never_a_small_group(seed):
-    rng = random.Random(seed)
-    groups = {
-        f"g{i}": rng.choice([0, 1, 2, 3, 4, 5, 6, 8, 12, 30]) for i in range(rng.randint(1, 7))
-    }
-    withheld = withheld_groups(groups, K)
+@pytest.mark.parametrize("size", [0, 3])
+def test_a_small_whole_withholds_everything(size):
+    assert breakdown(size, {"A": size, "B": 0}, K)[0] is (size > 0)
 
-    shown = {g: n for g, n in groups.items() if g not in withheld}
-    whole = sum(groups.values())
-    assert all(n == 0 or n >= K for n in shown.values()), "a shown group is small"
-    remainder = whole - sum(shown.values())  # the whole is public whenever it is not small
-    assert remainder == 0 or remainder >= K or whole < K, (groups, withheld)
-    # Only what the rule needs: withholding one group fewer (the largest) would break it.
-    if withheld and any(n >= K for n in (groups[g] for g in withheld)):
-        largest = max(withheld, key=lambda g: groups[g])
-        rest = sum(groups[g] for g in withheld if g != largest)
-        assert 0 < rest < K
+
+def test_the_attacker_never_pins_a_withheld_group_or_whole():
+    alike = defaultdict(list)
+    for values in itertools.product(range(13), repeat=len(GROUPS)):
+        people = dict(zip(GROUPS, values, strict=True))
+        alike[publish(people)].append(people)
+
+    for (whole, shown), candidates in alike.items():
+        assert whole is None or whole == 0 or whole >= K, "a small whole is shown"
+        assert all(v is None or v == 0 or v >= K for v in shown), "a small group is shown"
+        for i, group in enumerate(GROUPS):
+            if shown[i] is None:
+                possible = {c[group] for c in candidates}
+                assert len(possible) > 1, (whole, shown, group, possible)
+        if whole is None:
+            assert len({sum(c.values()) for c in candidates}) > 1, (shown, candidates)

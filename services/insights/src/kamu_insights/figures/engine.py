@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from kamu_insights.figures.periods import Month
-from kamu_insights.figures.suppression import small, withheld_groups
+from kamu_insights.figures.suppression import breakdown, small
 
 Values = dict[str, Any]
 NO_TEAM = "(no team)"
@@ -91,20 +91,64 @@ async def compute(
     k: int,
 ) -> Result:
     """Run the figure's SQL and withhold what describes fewer than ``k`` people."""
-    sql = figure.sql.format(group=figure.dimensions[by])
+    result = Result(figure, months, by)
+    groups = await _cells(conn, figure, months, now, by, result)
+    for month, cells in groups.items():
+        whole = result.cells.get((month, None))
+        whole_withheld, withheld = breakdown(
+            whole.people if whole else 0, {g: c.people for g, c in cells.items()}, k
+        )
+        for group in withheld:
+            cells[group].withheld = True
+        if whole is not None:
+            whole.withheld = whole_withheld
+    for other in figure.dimensions:
+        if other == by:
+            continue
+        # The whole is one number whichever breakdown it is shown beside: withheld if any
+        # breakdown must withhold it.
+        shadow = Result(figure, months, other)
+        for month, cells in (await _cells(conn, figure, months, now, other, shadow)).items():
+            whole = result.cells.get((month, None))
+            other_whole = shadow.cells.get((month, None))
+            count = other_whole.people if other_whole else 0
+            if (
+                whole is not None
+                and breakdown(count, {g: c.people for g, c in cells.items()}, k)[0]
+            ):
+                whole.withheld = True
+    for (_, name), cell in result.cells.items():
+        if name is None and small(cell.people, k):
+            cell.withheld = True
+    for month, cells in groups.items():
+        whole = result.cells.get((month, None))
+        if whole is None or whole.withheld:
+            for cell in cells.values():  # the groups would add up to the withheld whole
+                cell.withheld = True
+    return result
+
+
+async def _cells(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    figure: Figure,
+    months: Sequence[Month],
+    now: datetime,
+    by: str,
+    result: Result,
+) -> dict[int | None, dict[str, Cell]]:
+    """The SQL's rows as cells in ``result``; returns the groups' cells by month."""
     rows = await conn.fetch(
-        sql,
+        figure.sql.format(group=figure.dimensions[by]),
         [m.starts for m in months],
         [m.ends for m in months],
         [m.as_of for m in months],
         now,
     )
-    result = Result(figure, months, by)
     by_month: dict[int | None, dict[str, Cell]] = {}
+    skip = ("i", "grp", "people", "whole")
     for row in rows:
         month = None if figure.kind is Kind.NOW else int(row["i"]) - 1
-        skip = ("i", "grp", "people", "whole")
-        values = {k_: row[k_] for k_ in row.keys() if k_ not in skip}  # noqa: SIM118 - a Record iterates values
+        values = {key: row[key] for key in row.keys() if key not in skip}  # noqa: SIM118 - a Record iterates values
         values = {
             key: ([float(x) for x in value or []] if key in figure.lists else _number(value))
             for key, value in values.items()
@@ -113,16 +157,12 @@ async def compute(
         if not result.counts:
             result.counts = [key for key in values if key not in figure.lists]
         if row["whole"]:
-            cell.withheld = small(cell.people, k)
             result.cells[(month, None)] = cell
         else:
             group = row["grp"] or NO_TEAM
             by_month.setdefault(month, {})[group] = cell
             result.cells[(month, group)] = cell
-    for groups in by_month.values():
-        for group in withheld_groups({g: c.people for g, c in groups.items()}, k):
-            groups[group].withheld = True
-    return result
+    return by_month
 
 
 def _number(value: Any) -> Any:
@@ -168,7 +208,7 @@ def present(result: Result, group: str | None) -> dict[str, Any]:
         span = range(len(result.months))
 
         def over_period(g: str | None) -> Values:
-            cells = _cells(result, span, g)
+            cells = _in_span(result, span, g)
             withheld = sum(1 for c in cells if c.withheld)
             combined = combine(cells, figure)
             if combined is None and withheld:
@@ -180,7 +220,7 @@ def present(result: Result, group: str | None) -> dict[str, Any]:
     return {"months": months, "period": period, "breakdown": breakdown}
 
 
-def _cells(result: Result, months: range, group: str | None) -> list[Cell]:
+def _in_span(result: Result, months: range, group: str | None) -> list[Cell]:
     return [c for i in months if (c := result.cells.get((i, group))) is not None]
 
 

@@ -1,30 +1,25 @@
-"""Which groups of a breakdown may be shown: nothing that describes fewer than ``k`` people.
+"""Which cells of a breakdown may be shown: nothing that describes fewer than ``k`` people.
 
-A breakdown splits one population (the organisation in a month) into disjoint groups (teams,
-goal categories, channels). A group of 1 to ``k - 1`` people is withheld (primary). That alone
-is not enough: the whole organisation's figure is shown too, so "all minus the shown groups"
-would give the withheld group back (differencing). So withheld groups must together describe
-at least ``k`` people: while they do not, the smallest shown group is withheld as well
-(secondary). What anyone can then work out by subtracting is the withheld groups taken
-together, at least ``k`` people. Periods are handled by the caller: a total over several months
-adds up only the months shown, so two overlapping periods never differ by a withheld month.
+A breakdown splits one population (the organisation in a month) into groups (teams, goal
+categories, channels), and the whole is shown beside it. Withholding only the small groups is
+not enough: the whole minus the shown groups gives a lone withheld group back, and an attacker
+who knows the rule can pin several (decision 0010). So the platform's one rule applies
+(:func:`kamu_shared.privacy.suppress_breakdown`, attacker-tested): when any group is small, every
+group that describes someone is withheld, and the whole too when its groups could only be ones.
+A figure with several breakdowns withholds its whole if any of them must (the whole is one
+number, whichever breakdown it is shown beside). Periods are handled by the caller: a total over
+months adds up only the months shown, so two overlapping periods never differ by a withheld one.
 """
 
 from collections.abc import Mapping
 
+from kamu_shared.privacy import small, suppress_breakdown
 
-def small(people: int, k: int) -> bool:
-    """Describes someone, but fewer than ``k``."""
-    return 0 < people < k
+__all__ = ["breakdown", "small"]
 
 
-def withheld_groups(people: Mapping[str, int], k: int) -> set[str]:
-    """The groups of one breakdown to withhold, given how many people each describes."""
-    withheld = {group for group, n in people.items() if small(n, k)}
-    together = sum(people[group] for group in withheld)
-    shown = sorted((n, group) for group, n in people.items() if n > 0 and group not in withheld)
-    while withheld and together < k and shown:
-        n, group = shown.pop(0)
-        withheld.add(group)
-        together += n
-    return withheld
+def breakdown(whole: int, people: Mapping[str, int], k: int) -> tuple[bool, set[str]]:
+    """Whether the whole is withheld, and which groups are, given how many people each
+    describes (``whole``: everyone, counted once)."""
+    total, parts = suppress_breakdown(whole, people, k)
+    return total is None, {group for group, shown in parts.items() if shown is None}
