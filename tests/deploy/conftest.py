@@ -3,7 +3,8 @@ those tools make of deploy/compose.yaml, deploy/k8s and the services' Dockerfile
 
 The tools come from deploy/tools (one Go module, versions pinned by its go.mod and go.sum):
 ``composecheck`` (compose-go, the loader inside ``docker compose``), ``dockerfilecheck``
-(BuildKit's Dockerfile parser) and ``kustomize``. No Docker engine and no cluster are needed,
+(BuildKit's Dockerfile parser), ``kustomize`` and ``promtool`` (Prometheus's own checker, for
+deploy/prometheus and the dashboards' queries). No Docker engine and no cluster are needed,
 only Go. The binaries go to ``.cache/tools/bin`` under a name that carries a hash of the tools'
 sources, so a build happens once per change of deploy/tools; a file lock keeps two pytest-xdist
 workers from building at the same time.
@@ -29,7 +30,7 @@ TOOLS_SOURCE = ROOT / "deploy" / "tools"
 BIN = ROOT / ".cache" / "tools" / "bin"
 COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
 K8S_DIR = ROOT / "deploy" / "k8s"
-SERVICES = ("pairing", "meetings", "goals", "notifications")
+SERVICES = ("pairing", "meetings", "goals", "notifications", "insights")
 # The environment variables that carry secrets, and which services read each.
 SECRETS: dict[str, tuple[str, ...]] = {
     "KAMU_JWT_SECRET": SERVICES,
@@ -40,7 +41,7 @@ SECRETS: dict[str, tuple[str, ...]] = {
     "KAMU_SLACK_WEBHOOK_URL": ("notifications",),
     "KAMU_TEAMS_WEBHOOK_URL": ("notifications",),
 }
-_BUILD_TIMEOUT = 900  # seconds; a cold build (nothing downloaded or cached yet) takes about 60
+_BUILD_TIMEOUT = 900  # seconds; a cold build (nothing downloaded or cached yet): a few minutes
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,14 @@ class DeployTools:
     composecheck: Path
     dockerfilecheck: Path
     kustomize: Path
+    promtool: Path
 
 
 _PACKAGES = {
     "composecheck": "./composecheck",
     "dockerfilecheck": "./dockerfilecheck",
     "kustomize": "sigs.k8s.io/kustomize/kustomize/v5",
+    "promtool": "github.com/prometheus/prometheus/cmd/promtool",
 }
 
 
@@ -70,7 +73,9 @@ def _go() -> str:
     return found
 
 
-_BUILD = ("build", "-ldflags=-s -w")
+# remove_all_sd leaves Prometheus's cloud service discoveries (and their SDKs) out of promtool,
+# enable_dns_sd keeps the one deploy/prometheus/prometheus.yml uses: a build of minutes, not tens.
+_BUILD = ("build", "-ldflags=-s -w", "-tags=remove_all_sd,enable_dns_sd")
 
 
 def _sources_hash() -> str:
@@ -87,7 +92,7 @@ def _sources_hash() -> str:
 
 
 def build_tools() -> DeployTools:
-    """The three binaries for the current deploy/tools sources; built only when missing."""
+    """The binaries for the current deploy/tools sources; built only when missing."""
     key = _sources_hash()
     paths = {name: BIN / f"{name}-{key}" for name in _PACKAGES}
     if all(p.exists() for p in paths.values()):
@@ -153,6 +158,11 @@ def composecheck(deploy_tools: DeployTools) -> Path:
 @pytest.fixture(scope="session")
 def dockerfilecheck(deploy_tools: DeployTools) -> Path:
     return deploy_tools.dockerfilecheck
+
+
+@pytest.fixture(scope="session")
+def promtool(deploy_tools: DeployTools) -> Path:
+    return deploy_tools.promtool
 
 
 @pytest.fixture(scope="session")

@@ -14,18 +14,20 @@ import pytest
 import yaml
 
 from kamu_goals.settings import GoalsSettings
+from kamu_insights.settings import InsightsSettings
 from kamu_meetings.settings import MeetingsSettings
 from kamu_notifications.settings import NotificationsSettings
 from kamu_pairing.settings import PairingSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
-SERVICES = ("pairing", "meetings", "goals", "notifications")
+SERVICES = ("pairing", "meetings", "goals", "notifications", "insights")
 PORTS = {
     "pairing": PairingSettings.model_fields["http_port"].default,
     "meetings": MeetingsSettings.model_fields["http_port"].default,
     "goals": GoalsSettings.model_fields["http_port"].default,
     "notifications": NotificationsSettings.model_fields["http_port"].default,
+    "insights": InsightsSettings.model_fields["http_port"].default,
 }
 EXAMPLE = ROOT / "deploy" / "compose" / "secrets.env.example"
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|WEBHOOK_URL")
@@ -43,7 +45,7 @@ def _condition(service: dict[str, Any], dependency: str) -> str | None:
 
 
 def test_a_fresh_clone_loads_the_whole_stack(compose_model: dict[str, Any]) -> None:
-    expected = {"kafka", "kafka-topics", "postgres", "mailpit"}
+    expected = {"kafka", "kafka-topics", "postgres", "mailpit", "prometheus", "grafana"}
     for name in SERVICES:
         expected |= {name, f"{name}-worker", f"{name}-migrate"}
     assert set(_services(compose_model)) == expected
@@ -98,6 +100,12 @@ def test_start_up_waits_for_healthy_dependencies_and_migrations(
     assert _condition(services["notifications-worker"], "mailpit") == "service_healthy"
 
 
+def test_postgres_creates_every_services_database_on_first_start() -> None:
+    init = (ROOT / "deploy" / "compose" / "postgres-init.sql").read_text()
+    created = re.findall(r"^CREATE DATABASE (\w+);$", init, re.MULTILINE)
+    assert created == [f"kamu_{name}" for name in SERVICES]
+
+
 def test_every_long_running_container_has_a_healthcheck(compose_model: dict[str, Any]) -> None:
     for name, service in _services(compose_model).items():
         if service.get("restart") == "no":
@@ -137,6 +145,8 @@ def test_every_published_port_listens_on_loopback_only(compose_model: dict[str, 
         "kafka": 9092,
         "postgres": 5432,
         "mailpit": 8025,
+        "prometheus": 9090,
+        "grafana": 3000,
         **{name: PORTS[name] for name in SERVICES},
     }
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from kamu_goals.settings import GoalsSettings
+from kamu_insights.settings import InsightsSettings
 from kamu_meetings.settings import MeetingsSettings
 from kamu_notifications.settings import NotificationsSettings
 from kamu_pairing.settings import PairingSettings
@@ -23,6 +24,7 @@ PORTS = {
     "meetings": MeetingsSettings.model_fields["http_port"].default,
     "goals": GoalsSettings.model_fields["http_port"].default,
     "notifications": NotificationsSettings.model_fields["http_port"].default,
+    "insights": InsightsSettings.model_fields["http_port"].default,
 }
 
 
@@ -106,10 +108,10 @@ def test_the_image_runs_the_service_command_as_an_unprivileged_user(
     assert "/healthz" in health["args"][3]
 
 
-def test_the_four_differ_only_in_name_and_port() -> None:
+def test_they_differ_only_in_name_and_port() -> None:
     def normalised(name: str) -> str:
         text = (ROOT / "services" / name / "Dockerfile").read_text()
-        # Each copies every member's pyproject.toml (checked above), naming all four services.
+        # Each copies every member's pyproject.toml (checked above), naming every service.
         lines = [ln for ln in text.splitlines() if not re.match(r"COPY services/\w+/pyproject", ln)]
         return "\n".join(lines).replace(name, "SERVICE").replace(str(PORTS[name]), "PORT")
 

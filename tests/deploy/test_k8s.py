@@ -12,7 +12,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("pairing", "meetings", "goals", "notifications")
+SERVICES = ("pairing", "meetings", "goals", "notifications", "insights")
+# Each has an event topic; insights publishes nothing (it reads all four).
+PUBLISHERS = ("pairing", "meetings", "goals", "notifications")
 # The oldest Kubernetes these manifests are for, and the newest schemas bundled.
 KUBERNETES_VERSIONS = ("1.30", kubernetes_validate.utils.latest_version())
 TEMPLATE = ROOT / "deploy" / "k8s" / "secrets.template.yaml"
@@ -244,10 +246,29 @@ def test_the_topics_job_creates_every_event_topic_with_the_configured_partitions
     for deployment in _deployments(k8s_objects):
         wait = _pod(deployment)["initContainers"][1]
         topics = _env(wait)["TOPICS"]["value"].split()
-        assert topics == [f"kamu.{name}.events" for name in SERVICES]
+        assert topics == [f"kamu.{name}.events" for name in PUBLISHERS]
         envs = [ref["configMapRef"]["name"] for ref in _main(deployment)["envFrom"]]
         assert envs[0] == "kamu-config"
         assert re.fullmatch(r"kamu-[a-z]+-config-\w+", envs[1])
+
+
+def test_insights_is_a_service_like_the_others_that_relays_nothing(
+    k8s_objects: list[dict[str, Any]],
+) -> None:
+    """Its own image, database and the JWT secret only; its workers run the projections."""
+    listed = yaml.safe_load((ROOT / "deploy" / "k8s" / "kustomization.yaml").read_text())
+    assert "insights" in listed["resources"]
+    assert {"name": "kamu-insights", "newName": "kamu-insights", "newTag": "0.1.0"} in listed[
+        "images"
+    ]
+    for component in ("api", "worker"):
+        deployment = _find(k8s_objects, "Deployment", f"kamu-insights-{component}")
+        secrets = {
+            e["valueFrom"]["secretKeyRef"]["name"]
+            for e in _main(deployment)["env"]
+            if "secretKeyRef" in e.get("valueFrom", {})
+        }
+        assert secrets == {"kamu-jwt", "kamu-insights-database"}
 
 
 def test_notifications_send_email_through_a_configured_smtp_server(

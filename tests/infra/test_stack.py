@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,6 +78,9 @@ def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
     assert "given by KAMU_KAFKA_BOOTSTRAP" in up.stdout
     assert "demo data: 30 people" in up.stdout
     assert f"{'catcher':<14} http://127.0.0.1:{base + 25}" in up.stdout
+    assert f"{'insights':<14} http://127.0.0.1:{base + 5}" in up.stdout
+    dashboard = re.search(rf"http://127\.0\.0\.1:{base + 5}/dashboard#token=(\S+)", up.stdout)
+    assert dashboard, up.stdout
     loaded = asyncio.run(commanded_events(infra_env["KAMU_DATABASE_URL"]))
     assert kamu(state_dir, "demo", env=infra_env).returncode == 0
     assert asyncio.run(commanded_events(infra_env["KAMU_DATABASE_URL"])) == loaded
@@ -87,9 +91,19 @@ def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
         assert ready.status_code == 200, (name, ready.text)
         assert ready.json()["checks"] == {"postgres": "ok", "kafka": "ok", "consumers": "ok"}
     status = kamu(state_dir, "status", env=infra_env)
-    assert status.stdout.count(" ready") == 5  # the four services and the catcher
+    assert status.stdout.count(" ready") == len(SERVICES) + 1  # the services and the catcher
+    assert re.search(rf"^insights\s+http://127\.0\.0\.1:{base + 5}\s.* ready$", status.stdout, re.M)
     env_lines = parse_env(kamu(state_dir, "env", env=infra_env).stdout)
     secret = env_lines.pop("KAMU_JWT_SECRET")
+    # The printed dashboard link carries a People Operations token the stack accepts.
+    link = jwt.decode(dashboard[1], secret, algorithms=["HS256"], audience="kamu")
+    assert link["roles"] == ["people-ops"]
+    figures = httpx.get(
+        f"http://127.0.0.1:{base + 5}/programme/overview",
+        headers={"Authorization": f"Bearer {dashboard[1]}"},
+        timeout=30,
+    )
+    assert figures.status_code == 200, figures.text
     assert env_lines == {k: infra_env[k] for k in ENV_KEYS}
     token = kamu(state_dir, "token", "--sub", "alice", "--roles", "people-ops", env=infra_env)
     claims = jwt.decode(token.stdout.strip(), secret, algorithms=["HS256"], audience="kamu")
@@ -102,7 +116,7 @@ def test_up_detach_status_env_down_leaves_nothing_running(state_dir, infra_env):
 
     kamu(state_dir, "down", env=infra_env)
 
-    assert len(pids) == 5
+    assert len(pids) == len(SERVICES) + 1
     assert not any(pid_alive(pid) for pid in pids)
     assert all(not port_accepts(base + offset) for _, offset in SERVICES)
     assert not port_accepts(base + 25)
@@ -195,7 +209,7 @@ def test_ctrl_c_in_the_foreground_stops_everything(state_dir, infra_env):
         if "press Ctrl-C" in line:
             break
     pids = [svc.pid for svc in Stack.load(state_dir).services]
-    assert len(pids) == 5, "".join(lines)
+    assert len(pids) == len(SERVICES) + 1, "".join(lines)
 
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)

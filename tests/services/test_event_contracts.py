@@ -10,9 +10,11 @@ from pydantic import ValidationError
 
 from kamu_goals.domain import inbound as goals_inbound
 from kamu_goals.domain.events import registry as goals_registry
+from kamu_insights import inbound as insights_inbound
 from kamu_meetings.domain import inbound as meetings_inbound
 from kamu_meetings.domain.events import registry as meetings_registry
 from kamu_notifications.domain import inbound as notifications_inbound
+from kamu_notifications.domain.events import registry as notifications_registry
 from kamu_pairing.domain.events import registry as pairing_registry
 
 PAIRS = [
@@ -23,6 +25,10 @@ PAIRS = [
     (notifications_inbound.pairing_events, pairing_registry),
     (notifications_inbound.meeting_events, meetings_registry),
     (notifications_inbound.goal_events, goals_registry),
+    (insights_inbound.pairing_events, pairing_registry),
+    (insights_inbound.meeting_events, meetings_registry),
+    (insights_inbound.goal_events, goals_registry),
+    (insights_inbound.notification_events, notifications_registry),
 ]
 CASES = [(consumer, producer, cls) for consumer, producer in PAIRS for cls in consumer.events()]
 

@@ -7,7 +7,13 @@ import pytest
 
 from kamu_shared.testing.waiting import eventually
 
-SERVICES = {"pairing": 8001, "meetings": 8002, "goals": 8003, "notifications": 8004}
+SERVICES = {
+    "pairing": 8001,
+    "meetings": 8002,
+    "goals": 8003,
+    "notifications": 8004,
+    "insights": 8005,
+}
 
 
 def load(name: str):

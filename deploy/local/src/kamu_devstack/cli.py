@@ -1,6 +1,7 @@
-"""``kamu-dev``: the developer CLI behind ``./kamu`` (up, down, status, env, demo, test).
+"""``kamu-dev``: the developer CLI behind ``./kamu`` (up, down, status, env, demo, test,
+screenshot).
 
-``up`` starts Kafka, PostgreSQL, the four services and the catcher (mail catcher and webhook
+``up`` starts Kafka, PostgreSQL, the five services and the catcher (mail catcher and webhook
 receiver), loads the demo data once, prints where each listens and stops them all on Ctrl-C;
 ``up --detach`` returns once everything is healthy and ``down`` stops it later.
 """
@@ -15,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from kamu_devstack.browser import LAPTOP, PHONE, ensure_chromium, screenshot_page
 from kamu_devstack.demo.load import LoadError
 from kamu_devstack.demo.run import DEFAULT_SIZE, load_demo
 from kamu_devstack.demo.story import MAX_SIZE, MIN_SIZE
@@ -25,9 +27,16 @@ from kamu_devstack.services import (
     CATCHER_HTTP_OFFSET,
     CATCHER_SMTP_OFFSET,
     DEFAULT_BASE_PORT,
-    SERVICES,
+    PUBLISHERS,
 )
-from kamu_devstack.stack import Stack, down, jwt_secret, up
+from kamu_devstack.stack import (
+    DASHBOARD_TOKEN_SECONDS,
+    Stack,
+    dashboard_url,
+    down,
+    jwt_secret,
+    up,
+)
 
 
 def say(line: str) -> None:
@@ -66,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         "--base-port",
         type=int,
         default=DEFAULT_BASE_PORT,
-        help="services listen on BASE+1 (pairing) to BASE+4 (notifications)",
+        help="services listen on BASE+1 (pairing) to BASE+5 (insights)",
     )
     p_up.add_argument("--no-services", action="store_true", help="start Kafka and PostgreSQL only")
     p_up.add_argument("--no-demo", action="store_true", help="do not load the demo data")
@@ -87,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     p_token.add_argument("--roles", default="employee", help="comma-separated roles")
     p_token.add_argument("--ttl", default="3600", help="seconds")
     sub.add_parser("docs", help="regenerate the event catalogue in docs/events")
+    p_shot = sub.add_parser(
+        "screenshot", help="capture the running stack's dashboard with a People Operations token"
+    )
+    p_shot.add_argument(
+        "--out", type=Path, default=Path("docs/images/dashboard.png"), help="PNG to write"
+    )
+    p_shot.add_argument("--phone", action="store_true", help="at 390x844 instead of 1366x900")
+    p_shot.add_argument("--query", default="", help="filters, e.g. 'team=Sales&from=2026-01'")
     p_bench = sub.add_parser("bench", help="run the core benchmark (docs/benchmarks)")
     p_bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="e.g. --quick")
     p_test = sub.add_parser("test", help="lint, type-check and run every test")
@@ -120,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command == "docs":
             return cmd_docs(project_root() / "docs" / "events")
+        if args.command == "screenshot":
+            return cmd_screenshot(state_dir, args.out, args.phone, args.query)
         return cmd_test(args.pytest_args)
     except (InfraError, LoadError) as exc:
         print(f"kamu: {exc}", file=sys.stderr, flush=True)
@@ -198,6 +217,10 @@ def _print_where(stack: Stack) -> None:
             say(f"  {'catcher':<14} {svc.url}  (sent email and webhooks; SMTP on port {smtp})")
             continue
         say(f"  {svc.name:<14} {svc.url}  (docs {svc.url}/docs, log {svc.log})")
+    if dashboard := dashboard_url(stack):
+        say(f"  {'dashboard':<14} {dashboard}")
+        hours = DASHBOARD_TOKEN_SECONDS // 3600
+        say(f"  {'':<14} (People Operations' programme figures; the link works for {hours} h)")
     if stack.infra:
         say(f"  {ENV_KAFKA}={stack.infra.kafka_bootstrap}")
         say(f"  {ENV_DATABASE}={stack.infra.postgres_url}")
@@ -244,8 +267,9 @@ def cmd_token(state_dir: Path, sub: str, roles: str, ttl: str) -> int:
 
 
 def cmd_docs(out: Path) -> int:
-    """Each service writes its own catalogue (AsyncAPI, JSON Schemas, a table)."""
-    for name, _ in SERVICES:
+    """Each service that publishes writes its own catalogue (AsyncAPI, JSON Schemas, a table);
+    insights publishes no events, so it has none."""
+    for name in PUBLISHERS:
         code = subprocess.call([sys.executable, "-m", f"kamu_{name}", "docs", str(out)])
         if code != 0:
             return code
@@ -265,9 +289,31 @@ def test_workers(pytest_args: Sequence[str]) -> list[str]:
     return ["-n", workers, "--dist", "loadfile"]
 
 
+def cmd_screenshot(state_dir: Path, out: Path, phone: bool, query: str) -> int:
+    """The dashboard of the running stack as a PNG (whole page), with a minted token."""
+    stack = Stack.load(state_dir)
+    url = dashboard_url(stack) if stack.running() else None
+    if url is None or not all(s.alive() for s in stack.services):
+        print(
+            "kamu: insights does not run; start the stack with `./kamu up --detach`",
+            file=sys.stderr,
+        )
+        return 3
+    if query:
+        page, fragment = url.split("#", 1)
+        url = f"{page}?{query.lstrip('?')}#{fragment}"
+    ensure_chromium(say)
+    target = out if out.is_absolute() else Path.cwd() / out
+    screenshot_page(url, target, PHONE if phone else LAPTOP)
+    say(f"kamu: the dashboard is in {target}")
+    return 0
+
+
 def cmd_test(pytest_args: Sequence[str]) -> int:
-    """Lint, type-check, then every test; stop at the first step that fails."""
+    """Install the browser the dashboard's tests drive, lint, type-check, then every test;
+    stop at the first step that fails (a browser that cannot be installed fails the run)."""
     root = project_root()
+    ensure_chromium(say)
     steps = [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],

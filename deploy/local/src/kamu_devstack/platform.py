@@ -5,7 +5,10 @@ relay, consumers, timers and workers) and the catcher, for the end-to-end tests 
 servers with databases and a topic namespace of their own, so they share nothing.
 """
 
+import asyncio
+import os
 import secrets
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,6 +53,32 @@ class Platform:
 
     def process(self, service: str) -> ServiceProcess:
         return next(p for p in self.processes if p.name == service)
+
+    async def command(self, service: str, *args: str, timeout: float = 180) -> str:
+        """``python -m kamu_<service> <args>`` with the service's own settings (a rebuild, a
+        dead-letter replay); its output, or AssertionError with its errors when it fails."""
+        env = {
+            **os.environ,
+            "KAMU_DATABASE_URL": self.databases[service],
+            "KAMU_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "KAMU_TOPIC_NAMESPACE": self.namespace,
+            "KAMU_JWT_SECRET": self.secrets["jwt"],
+            "KAMU_LOG_FORMAT": "console",
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            f"kamu_{service}",
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(timeout):
+            out, err = await process.communicate()
+        if process.returncode != 0:
+            raise AssertionError(f"{service} {' '.join(args)} failed: {err.decode()[-2000:]}")
+        return out.decode()
 
 
 def free_base_port(start: int | None = None) -> int:

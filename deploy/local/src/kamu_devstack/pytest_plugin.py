@@ -123,13 +123,28 @@ def infra_env(kamu_infra: Infrastructure) -> dict[str, str]:
     }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "kamu_env(**settings): KAMU_* settings every process of the test's kamu_platform gets",
+    )
+
+
 @pytest.fixture
 async def kamu_platform(
-    kafka_bootstrap: str, make_database: DatabaseFactory, state_dir: Path
+    request: pytest.FixtureRequest,
+    kafka_bootstrap: str,
+    make_database: DatabaseFactory,
+    state_dir: Path,
 ) -> AsyncIterator[Platform]:
-    """Every service as its own process, plus the mail catcher (and webhook receiver),
-    on this session's servers with databases and a topic namespace of the test's own."""
+    """Every service as its own process (insights too), plus the mail catcher (and webhook
+    receiver), on this session's servers with databases and a topic namespace of the test's
+    own. ``@pytest.mark.kamu_env(KAMU_X="1")`` gives every process more settings."""
     databases = {name: await make_database(name) for name, _ in SERVICES}
     namespace = f"t{uuid.uuid4().hex[:12]}"
-    with running_platform(state_dir, kafka_bootstrap, databases, namespace=namespace) as platform:
+    marker = request.node.get_closest_marker("kamu_env")
+    extra_env = {k: str(v) for k, v in marker.kwargs.items()} if marker else None
+    with running_platform(
+        state_dir, kafka_bootstrap, databases, namespace=namespace, extra_env=extra_env
+    ) as platform:
         yield platform

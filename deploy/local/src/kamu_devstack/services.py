@@ -19,7 +19,11 @@ SERVICES: tuple[tuple[str, int], ...] = (
     ("meetings", 2),
     ("goals", 3),
     ("notifications", 4),
+    ("insights", 5),
 )
+# The services that publish events (each to its own topic, with an event catalogue in
+# docs/events); insights only reads the others' topics.
+PUBLISHERS: tuple[str, ...] = ("pairing", "meetings", "goals", "notifications")
 DEFAULT_BASE_PORT = 8000
 # the mail catcher (and webhook receiver): its page at BASE+25, SMTP at BASE+26.
 CATCHER_HTTP_OFFSET, CATCHER_SMTP_OFFSET = 25, 26
@@ -86,7 +90,8 @@ def check_ports_free(base_port: int) -> None:
 def service_env(name: str, base_port: int, secrets: dict[str, str]) -> dict[str, str]:
     """What one service needs beyond its servers on the local stack: notifications send to the
     catcher (email over SMTP, Slack, Teams and personal webhooks over plain HTTP on loopback,
-    which a real deployment refuses), and meetings accept the demo's months of history."""
+    which a real deployment refuses), and meetings accept the demo's months of history.
+    Insights needs nothing more: it reads every topic and relays nothing (its own default)."""
     env = {"KAMU_JWT_SECRET": secrets["jwt"]}
     if name == "meetings":
         env["KAMU_BACKDATE_DAYS"] = str(DEMO_BACKDATE_DAYS)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kamu_devstack.demo.load import PEOPLE_OPS
 from kamu_devstack.errors import InfraError
 from kamu_devstack.infra import Infrastructure, start_infrastructure
 from kamu_devstack.probes import ensure_databases
@@ -29,6 +30,7 @@ from kamu_devstack.services import (
     start_services,
     wait_ready,
 )
+from kamu_shared.auth.mint import mint_token
 
 Say = Callable[[str], None]
 
@@ -93,6 +95,26 @@ def stack_secret(state_dir: Path, name: str) -> str:
 
 def jwt_secret(state_dir: Path) -> str:
     return stack_secret(state_dir, "jwt")
+
+
+# How long the dashboard link ``up`` prints stays valid: a working day.
+DASHBOARD_TOKEN_SECONDS = 12 * 3600
+
+
+def dashboard_url(stack: Stack) -> str | None:
+    """The insights dashboard with a People Operations token in the fragment (never sent to a
+    server, so it stays out of access logs), signed with the stack's JWT secret like `./kamu
+    token`; ``None`` when insights does not run."""
+    insights = next((s for s in stack.services if s.name == "insights"), None)
+    if insights is None:
+        return None
+    token = mint_token(
+        secret=jwt_secret(stack.state_dir),
+        sub=PEOPLE_OPS,
+        roles=["people-ops"],
+        ttl_seconds=DASHBOARD_TOKEN_SECONDS,
+    )
+    return f"{insights.url}/dashboard#token={token}"
 
 
 def up(state_dir: Path, base_port: int, with_services: bool, say: Say) -> Stack:

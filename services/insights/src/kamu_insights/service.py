@@ -1,6 +1,6 @@
 """The insights service as the shared runtime sees it: projections and queries, no commands."""
 
-from kamu_insights import __version__, api
+from kamu_insights import __version__, api, dashboard
 from kamu_insights.projections import PROJECTIONS
 from kamu_shared.events import EventRegistry
 from kamu_shared.runtime import ServiceDefinition
@@ -14,6 +14,6 @@ DEFINITION = ServiceDefinition(
     ),
     version=__version__,
     registry=EventRegistry("insights"),  # it publishes no events
-    routers=[api.router],
+    routers=[api.router, dashboard.router],
     projections=PROJECTIONS,
 )
