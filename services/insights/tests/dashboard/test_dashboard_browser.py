@@ -31,6 +31,7 @@ from kamu_notifications.domain import events as notifications
 from kamu_shared.auth.mint import mint_token
 
 # Series drawn in each chart of the whole organisation's view of this history.
+WITHHELD = "Withheld: it, or a group beside it, would describe fewer than 5 people."
 CHARTS = {
     "chart-coverage": 1,
     "chart-feedback": 2,
@@ -338,7 +339,7 @@ def laptop(base: str, token: str, p: Period, tmp: Path) -> None:
         explained = driver.execute_script(
             "return document.querySelector('tr[data-team=Tiny] td.withheld').title"
         )
-        assert explained == "Withheld: it, or a group beside it, would describe fewer than 5 people."
+        assert explained == WITHHELD
         assert "fewer than 5 people" in driver.find_element("id", "withheld-note").text
 
         _check_charts(driver, shot, LAPTOP)
@@ -362,7 +363,7 @@ def laptop(base: str, token: str, p: Period, tmp: Path) -> None:
         assert tiles["overdue"] == ("0%", "0 of 5 active pairings, now"), f"{tiles}; see {shot}"
         assert tiles["waiting"] == (
             "withheld",
-            "Withheld: it, or a group beside it, would describe fewer than 5 people.",
+            WITHHELD,
         ), f"{tiles}; see {shot}"
         assert tiles["safety"][0] == "4.6 / 5", f"{tiles}; see {shot}"
         assert tiles["usefulness"][0] == "4.0 / 5", f"{tiles}; see {shot}"
