@@ -1,5 +1,5 @@
 """What the deploy/ tests share: the Go tools they check with, built once per machine, and what
-those tools make of deploy/compose.yaml, deploy/k8s and the services' Dockerfiles.
+those tools make of deploy/compose.yaml, deploy/k8s and deploy/docker/Dockerfile.
 
 The tools come from deploy/tools (one Go module, versions pinned by its go.mod and go.sum):
 ``composecheck`` (compose-go, the loader inside ``docker compose``), ``dockerfilecheck``

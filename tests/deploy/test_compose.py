@@ -21,6 +21,7 @@ from kamu_pairing.settings import PairingSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
+DOCKERFILE = "deploy/docker/Dockerfile"  # every service's image; build args pick which
 SERVICES = ("pairing", "meetings", "goals", "notifications", "insights")
 PORTS = {
     "pairing": PairingSettings.model_fields["http_port"].default,
@@ -52,7 +53,7 @@ def test_a_fresh_clone_loads_the_whole_stack(compose_model: dict[str, Any]) -> N
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_each_service_runs_as_api_plus_workers_from_its_own_dockerfile(
+def test_each_service_runs_as_api_plus_workers_from_its_own_image(
     compose_model: dict[str, Any], name: str
 ) -> None:
     services = _services(compose_model)
@@ -60,8 +61,8 @@ def test_each_service_runs_as_api_plus_workers_from_its_own_dockerfile(
     for container in (api, worker, migrate):
         assert container["image"] == f"kamu-{name}:local"
         assert container["build"]["context"] == str(ROOT)
-        assert container["build"]["dockerfile"] == f"services/{name}/Dockerfile"
-        assert (ROOT / container["build"]["dockerfile"]).is_file()
+        assert container["build"]["dockerfile"] == DOCKERFILE
+        assert container["build"]["args"] == {"SERVICE": name, "PORT": str(PORTS[name])}
 
     # The API serves HTTP only; relay, consumers, timers and dispatcher run in the workers.
     assert api["command"] is None  # the image's default: api
@@ -85,6 +86,22 @@ def test_each_service_runs_as_api_plus_workers_from_its_own_dockerfile(
         == worker["environment"]["KAMU_DATABASE_URL"]
     )
     assert api["environment"]["KAMU_DATABASE_URL"].endswith(f"@postgres:5432/kamu_{name}")
+
+
+def test_every_image_is_built_from_the_one_dockerfile_once_per_service(
+    compose_model: dict[str, Any],
+) -> None:
+    assert (ROOT / DOCKERFILE).is_file()
+    builds: dict[str, list[dict[str, Any]]] = {}
+    for name, service in _services(compose_model).items():
+        if service.get("build"):
+            assert service["build"]["dockerfile"] == DOCKERFILE, name
+            builds.setdefault(service["image"], []).append(service["build"])
+    # One build per image (its containers share it), and each service is named by exactly one.
+    for image, same in builds.items():
+        assert all(b == same[0] for b in same), f"{image} is built in more than one way"
+    named = sorted(same[0]["args"]["SERVICE"] for same in builds.values())
+    assert named == sorted(SERVICES)
 
 
 @pytest.mark.parametrize("name", SERVICES)

@@ -36,7 +36,7 @@ async def test_each_service_gets_its_own_database(postgres_url):
             assert await conn.fetchval("SELECT current_database()") == name
         finally:
             await conn.close()
-    assert len(set(names)) == 4
+    assert len(set(names)) == len(SERVICES) == 5
 
 
 async def test_make_database_isolates_tests(make_database):
