@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from benchmarks.report import flat
+from benchmarks.report import machine_and_run
 from kamu_pairing.domain.matching import (
     SCORE_DIGITS,
     WEIGHTS,
@@ -472,14 +472,7 @@ def markdown(report: dict[str, Any]) -> str:
         "- The machine is shared: other work shows in the tails (p95 and up) and in "
         "`load_average_before_after` below; p50 is the steadier figure.",
         "",
-        "## Machine",
-        "",
-        *[f"- {key}: {value}" for key, value in machine.items()],
-        "",
-        "## Run",
-        "",
-        *[f"- {key}: {flat(value)}" for key, value in run.items()],
-        "",
+        *machine_and_run(machine, run),
     ]
     return "\n".join(lines)
 

@@ -1,6 +1,7 @@
 """Figures and how they are shown: a console table, ``core.json`` and ``core.md``."""
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,16 +146,23 @@ def markdown(report: Report) -> str:
         "",
         *[f"- **{f.name}**: {f.note} ({f.spread()})" for f in report.figures],
         "",
+        *machine_and_run(report.machine, report.run),
+    ]
+    return "\n".join(lines)
+
+
+def machine_and_run(machine: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    """The closing sections every benchmark page has: where and how it ran."""
+    return [
         "## Machine",
         "",
-        *[f"- {key}: {flat(value)}" for key, value in report.machine.items()],
+        *[f"- {key}: {flat(value)}" for key, value in machine.items()],
         "",
         "## Run",
         "",
-        *[f"- {key}: {flat(value)}" for key, value in report.run.items()],
+        *[f"- {key}: {flat(value)}" for key, value in run.items()],
         "",
     ]
-    return "\n".join(lines)
 
 
 def flat(value: Any) -> str:

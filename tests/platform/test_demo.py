@@ -100,18 +100,19 @@ async def test_the_demo_loads_and_the_services_tell_its_story(kamu_platform: Pla
 
 
 def ratings_by_month(story: Story) -> tuple[Counter[str], dict[str, set[str]], list[int]]:
-    """The story's feedback by the (UTC) month its meeting was held: answers, who gave them,
-    and every psychological safety score."""
+    """The story's feedback by the (UTC) month its meeting was held: answers, the colleagues
+    whose meetings were rated (whom the figure describes), and every psychological safety
+    score."""
     answers: Counter[str] = Counter()
     raters: dict[str, set[str]] = defaultdict(set)
     safety: dict[str, list[int]] = defaultdict(list)
     for p in story.pairings:
         for m in p.meetings:
             month = m.starts_at.astimezone(UTC).strftime("%Y-%m")
-            for who, scores in ((p.colleague_id, m.colleague_scores), (p.kamu_id, m.kamu_scores)):
+            for scores in (m.colleague_scores, m.kamu_scores):
                 if scores:
                     answers[month] += 1
-                    raters[month].add(who)
+                    raters[month].add(p.colleague_id)
                     safety[month].append(scores[0])
     return answers, raters, [s for scores in safety.values() for s in scores]
 

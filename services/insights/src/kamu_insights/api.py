@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from kamu_insights.figures.catalogue import FIGURES
-from kamu_insights.figures.engine import NO_TEAM, Figure, Kind, compute, present
+from kamu_insights.figures.engine import Figure, Kind, compute, present
 from kamu_insights.figures.periods import (
     Month,
     add_months,
@@ -62,7 +62,6 @@ class FigureInfo(BaseModel):
 
 class Team(BaseModel):
     team: str
-    people: int
 
 
 def _settings(runtime: Runtime) -> InsightsSettings:
@@ -121,7 +120,7 @@ async def answer(
         )
     now = now or datetime.now(UTC)
     result = await compute(runtime.pool, figure, months, now, by, settings.min_group)
-    shown = present(result, None if team is None else (team or NO_TEAM))
+    shown = present(result, team)
     period = Period.model_validate({"from": months[0].label, "to": months[-1].label})
     return FigureAnswer(
         figure=figure.name,
@@ -170,15 +169,16 @@ async def figures(principal: CurrentPrincipal) -> list[FigureInfo]:
 
 @router.get("/teams", response_model=list[Team])
 async def teams(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[Team]:
-    """Teams with at least ``min_group`` people now (smaller ones show only as withheld)."""
+    """Teams with at least ``min_group`` people now, by name only: a size beside the whole
+    organisation's headcount would give a withheld team's away."""
     _allowed(principal)
     rows = await runtime.pool.fetch(
-        f'SELECT team, count(*) AS people FROM "{PAIRING}".people '  # noqa: S608
+        f'SELECT team FROM "{PAIRING}".people '  # noqa: S608
         "WHERE left_at IS NULL AND team IS NOT NULL GROUP BY team HAVING count(*) >= $1 "
         "ORDER BY team",
         _settings(runtime).min_group,
     )
-    return [Team(team=r["team"], people=r["people"]) for r in rows]
+    return [Team(team=r["team"]) for r in rows]
 
 
 @router.get("/overview", response_model=dict[str, FigureAnswer])

@@ -24,6 +24,9 @@ async def test_without_a_token_the_answer_is_401(service):
     [
         ({"from": "2026-13"}, "YYYY-MM"),
         ({"from": "last year"}, "YYYY-MM"),
+        ({"from": "2026-5"}, "YYYY-MM"),
+        ({"to": "0001-01"}, "1970-01 or later"),
+        ({"from": "\uff12\uff10\uff12\uff16-01"}, "YYYY-MM"),  # full-width digits
         ({"from": "2026-05", "to": "2026-02"}, "after it ends"),
         ({"to": "2999-01"}, "future"),
         ({"from": "2001-01", "to": "2026-01"}, "at most"),
@@ -63,4 +66,4 @@ async def test_the_overview_answers_every_figure_for_the_period_asked(service, a
     assert [m["month"] for m in body["coverage"]["months"]] == ["2026-01", "2026-02", "2026-03"]
     assert body["coverage"]["total"]["headcount"] == 5
     assert body["coverage"]["min_group"] == 5
-    assert teams.json() == [{"team": "A", "people": 5}]
+    assert teams.json() == [{"team": "A"}]  # names only: a size would help subtract

@@ -71,7 +71,8 @@ async def test_feedback_averages_ratings_of_meetings_held_in_each_month(history,
 
     jan, feb, mar = feedback.months
     # Jan: a-1 (4, 3), b-1 (5, 4), a-2 (3, 2). Feb: a-1 (5, 5). Mar: a-1 (4, 4), b-1 (4, 5).
-    assert (jan["people"], jan["ratings"]) == (3, 3)
+    # The people a cell describes are the colleagues whose meetings were rated (a-1, a-2).
+    assert (jan["people"], jan["ratings"]) == (2, 3)
     assert (jan["psychological_safety"], jan["usefulness"]) == (4.0, 3.0)
     assert (feb["people"], feb["psychological_safety"], feb["usefulness"]) == (1, 5.0, 5.0)
     assert (mar["psychological_safety"], mar["usefulness"]) == (4.0, 4.5)

@@ -92,3 +92,27 @@ async def test_waiting_requests_are_counted_now_with_their_age(history, figure):
         "A": (1, 2.0),
         "B": (1, 5.0),
     }
+
+
+async def test_a_kamu_who_left_no_longer_counts_and_imported_pairings_have_no_first_meeting(
+    service, at, arithmetic_only, figure
+):
+    await service.team("A", 3, at("2026-01-02"))
+    await service.person("nobody-1", None, at("2026-01-02"))
+    await service.kamu("a-1", at("2026-01-02"), capacity=2, hours=4.0)
+    await service.kamu("a-2", at("2026-01-02"), capacity=3, hours=6.0)
+    await service.left("a-2", at("2026-02-10"))
+    # Moved in with its history in February: its first meeting in Kamu is not its first.
+    await service.paired("h1", "a-3", "a-1", at("2026-02-20"), began=at("2026-02-01"))
+    await service.meeting("hm1", "h1", "a-3", "a-1", at("2026-02-05"))
+    await service.settled()
+
+    load = await figure("kamu-load")
+    first = await figure("first-meeting")
+    coverage = await figure("coverage")
+
+    assert [m["kamus"] for m in load.months] == [2, 1, 1]
+    assert [m["capacity"] for m in load.months] == [5, 2, 2]
+    assert first.months[1]["pairings"] == 0
+    # Someone HR gave no team is in the group "" (no name a team could have).
+    assert {b["group"] for b in coverage.breakdown} == {"", "A"}

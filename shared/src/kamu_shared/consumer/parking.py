@@ -151,10 +151,15 @@ class DeadLetters:
             )
         )
 
-    async def refresh_gauge(self) -> int:
+    async def refresh_gauge(self) -> int | None:
         """Set ``kamu_consumer_parked_messages`` from the table, the record that counts: a
-        replay or discard by another process (the CLI) shows at the next refresh."""
-        parked = await self.count()
+        replay or discard by another process (the CLI) shows at the next refresh. A failed
+        count leaves the gauge for the next refresh: it must never fail a park or a replay."""
+        try:
+            parked = await self.count()
+        except Exception as exc:
+            log.warning("parked-gauge-refresh-failed", group=self.group, error=repr(exc))
+            return None
         PARKED_NOW.labels(self.group).set(parked)
         return parked
 

@@ -97,8 +97,10 @@ class EventConsumer:
         self.running = False
         self._last_poll = time.monotonic()
         self._unassigned_since: float | None = None
-        # First offset not yet committed, per partition with a fetched batch in hand.
+        # First offset not yet committed, per partition with a fetched batch in hand, and the
+        # next offset to read after the last commit: the lag gauge's start, known locally.
         self._pending_from: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
         self._lag_series: set[TopicPartition] = set()
         processor.on_progress(self._touch)
 
@@ -203,6 +205,7 @@ class EventConsumer:
                             time.perf_counter() - started
                         )
                 await consumer.commit({tp: records[-1].offset + 1})
+                self._committed[tp] = records[-1].offset + 1
                 self._pending_from.pop(tp, None)
             await self._refresh_lag(consumer)
 
@@ -220,14 +223,16 @@ class EventConsumer:
         """``kamu_consumer_lag_messages`` for every assigned partition with a known highwater;
         partitions no longer assigned lose their series (another member reports them)."""
         assigned = consumer.assignment()
+        for tp in set(self._committed) - assigned:
+            del self._committed[tp]  # another member may commit it further meanwhile
         for tp in assigned:
             try:
                 highwater = consumer.highwater(tp)
-                start = self._pending_from.get(tp)
-                if start is None and highwater is not None:
-                    start = await consumer.position(tp)  # at once once fetched
             except (AssertionError, IllegalStateError):
                 continue  # revoked meanwhile
+            start = self._pending_from.get(tp, self._committed.get(tp))
+            if start is None and highwater is not None:
+                start = await self._position(consumer, tp)
             if highwater is None or start is None:
                 continue
             LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(0, highwater - start))
@@ -235,10 +240,21 @@ class EventConsumer:
         for tp in self._lag_series - assigned:
             self._forget_partition(tp)
 
+    @staticmethod
+    async def _position(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+        """Where the consumer reads ``tp`` next, if it knows at once: ``position`` may wait for
+        an offset reset (up to the request timeout) or raise a Kafka error, and the watchdog
+        this runs beside must not wait or fail with it."""
+        try:
+            return await asyncio.wait_for(consumer.position(tp), timeout=0.2)
+        except Exception:  # unknown this round; the gauge waits for the next
+            return None
+
     def _forget_lag(self) -> None:
         for tp in list(self._lag_series):
             self._forget_partition(tp)
         self._pending_from.clear()
+        self._committed.clear()
 
     def _forget_partition(self, tp: TopicPartition) -> None:
         self._lag_series.discard(tp)
@@ -246,11 +262,8 @@ class EventConsumer:
             LAG.remove(self.group, tp.topic, str(tp.partition))
 
     async def _refresh_parked(self) -> None:
-        """The parked gauge from the database; a failed read waits for the next round."""
-        try:
-            await self.dead_letters.refresh_gauge()
-        except Exception as exc:  # a gauge must never take the consumer down
-            log.warning("parked-refresh-failed", group=self.group, error=repr(exc))
+        """The parked gauge from the database (a failed read waits for the next round)."""
+        await self.dead_letters.refresh_gauge()
 
     async def _handle(self, message: Message, producer: AIOKafkaProducer) -> None:
         try:

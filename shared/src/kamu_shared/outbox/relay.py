@@ -29,12 +29,12 @@ LEADER = Gauge("kamu_relay_leader", "1 while this process is the active relay", 
 LAG = Gauge("kamu_relay_lag_seconds", "Age of the oldest event not yet published", ["topic"])
 BACKLOG = Gauge(
     "kamu_relay_backlog_events",
-    "Events stored after the relay's checkpoint (committed or still in flight), not yet published;"
-    " counted up to BACKLOG_CAP",
+    "Events committed after the relay's checkpoint, not yet published; counted up to BACKLOG_CAP",
     ["topic"],
 )
-BACKLOG_CAP = 100_000
-"""The backlog count stops here, so one round never scans an unbounded index range."""
+BACKLOG_CAP = 10_000
+"""The backlog count stops here (ten times the alert's threshold), so a round while a large
+backlog drains scans a bounded index range, not the whole backlog each batch."""
 
 log = structlog.get_logger("kamu.relay")
 
@@ -177,8 +177,8 @@ class OutboxRelay:
         PUBLISHED.labels(self.topic).inc(len(batch))
 
     async def _observe_backlog(self, checkpoint: Checkpoint) -> None:
-        """Age and count of the events after the checkpoint, visible or not: a relay held back
-        by a long transaction elsewhere shows as growing lag and backlog rather than as silence.
+        """Age and count of the committed events after the checkpoint: a relay held back by a
+        long transaction elsewhere shows as growing lag and backlog rather than as silence.
         One statement over the commit-order index, the count capped at :data:`BACKLOG_CAP`."""
         row = await self._pool.fetchrow(
             """SELECT

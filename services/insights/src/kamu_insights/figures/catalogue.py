@@ -33,6 +33,14 @@ def _coverage(v: Values) -> Values:
     return {"share": share(v.get("covered", 0), v.get("headcount", 0))}
 
 
+# Who had an active Kamu at each month's end: one pass over the pairings (a hash join), not a
+# lookup per person and month.
+COVERED = f"""
+, covered AS (
+    SELECT DISTINCT m.i, x.colleague_id FROM m JOIN "{P}".pairings x
+      ON {ACTIVE_AT.format(t="m.asof")}
+)"""
+
 COVERAGE = Figure(
     name="coverage",
     title="People with an active Kamu",
@@ -41,14 +49,13 @@ COVERAGE = Figure(
     dimensions={"team": "coalesce(p.team, '')"},
     derive=_coverage,
     sql=MONTHS
+    + COVERED
     + f"""
 {MONTHLY}
-       count(*) AS people, count(*) AS headcount,
-       count(*) FILTER (WHERE EXISTS (
-           SELECT 1 FROM "{P}".pairings x
-           WHERE x.colleague_id = p.person_id AND {ACTIVE_AT.format(t="m.asof")})) AS covered
+       count(*) AS people, count(*) AS headcount, count(c.colleague_id) AS covered
 FROM m JOIN "{P}".people p
   ON {JOINED} < m.asof AND (p.left_at IS NULL OR p.left_at >= m.asof)
+LEFT JOIN covered c ON c.i = m.i AND c.colleague_id = p.person_id
 WHERE $4::timestamptz IS NOT NULL
 {BY_MONTH}
 """,
@@ -69,24 +76,31 @@ LOAD = Figure(
     people_are="Kamus (volunteering, or in an active pairing) at the month's end",
     dimensions={"team": TEAM},
     derive=_load,
+    # Pairings and meeting minutes per Kamu and month, each in one pass, then joined.
     sql=MONTHS
     + f"""
+, paired AS (
+    SELECT m.i, x.kamu_id, count(*) AS pairings FROM m JOIN "{P}".pairings x
+      ON {ACTIVE_AT.format(t="m.asof")}
+    GROUP BY m.i, x.kamu_id
+), met AS (
+    SELECT m.i, mt.kamu_id, sum(coalesce(mt.duration_minutes, 0)) AS minutes
+    FROM m JOIN "{M}".meetings mt ON mt.held_at >= m.starts AND mt.held_at < m.ends
+    GROUP BY m.i, mt.kamu_id
+)
 {MONTHLY}
        count(*) AS people, count(*) AS kamus,
-       sum(k.capacity) AS capacity, sum(a.pairings) AS pairings,
-       count(*) FILTER (WHERE a.pairings >= k.capacity) AS at_capacity,
+       sum(k.capacity) AS capacity, sum(coalesce(a.pairings, 0)) AS pairings,
+       count(*) FILTER (WHERE coalesce(a.pairings, 0) >= k.capacity) AS at_capacity,
        sum(k.hours_per_month) AS hours_allocated,
-       round(sum(h.minutes) / 60.0, 1) AS hours_met
+       round(coalesce(sum(h.minutes), 0) / 60.0, 1) AS hours_met
 FROM m CROSS JOIN "{P}".kamus k
 LEFT JOIN "{P}".people pe ON pe.person_id = k.person_id
-CROSS JOIN LATERAL (
-    SELECT count(*) AS pairings FROM "{P}".pairings x
-    WHERE x.kamu_id = k.person_id AND {ACTIVE_AT.format(t="m.asof")}) a
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(mt.duration_minutes), 0) AS minutes FROM "{M}".meetings mt
-    WHERE mt.kamu_id = k.person_id AND mt.held_at >= m.starts AND mt.held_at < m.ends) h
+LEFT JOIN paired a ON a.i = m.i AND a.kamu_id = k.person_id
+LEFT JOIN met h ON h.i = m.i AND h.kamu_id = k.person_id
 WHERE (k.volunteered_at < m.asof OR a.pairings > 0)
-  AND (k.retired_at IS NULL OR k.retired_at >= m.asof) AND $4::timestamptz IS NOT NULL
+  AND (k.retired_at IS NULL OR k.retired_at >= m.asof)
+  AND (pe.left_at IS NULL OR pe.left_at >= m.asof) AND $4::timestamptz IS NOT NULL
 {BY_MONTH}
 """,
 )
@@ -131,7 +145,8 @@ FIRST_MEETING = Figure(
     name="first-meeting",
     title="Days from pairing to the first held meeting",
     kind=Kind.FLOW,
-    people_are="colleagues paired in the month",
+    people_are="colleagues paired in the month (pairings moved in with their history excluded: "
+    "their first meeting may predate Kamu)",
     dimensions={"team": TEAM},
     derive=_first_meeting,
     lists=("days",),
@@ -142,7 +157,8 @@ FIRST_MEETING = Figure(
        count(f.first_at) AS met,
        coalesce(array_agg(extract(epoch FROM f.first_at - x.paired_at) / 86400.0)
                 FILTER (WHERE f.first_at IS NOT NULL), '{{{{}}}}'::numeric[]) AS days
-FROM m JOIN "{P}".pairings x ON x.paired_at >= m.starts AND x.paired_at < m.ends
+FROM m JOIN "{P}".pairings x
+  ON x.paired_at >= m.starts AND x.paired_at < m.ends AND NOT x.imported
 LEFT JOIN "{P}".people pe ON pe.person_id = x.colleague_id
 LEFT JOIN LATERAL (
     SELECT min(mt.held_at) AS first_at FROM "{M}".meetings mt
@@ -246,6 +262,7 @@ GOALS = Figure(
     kind=Kind.FLOW,
     people_are="goal owners who set, reviewed or closed a goal in the month",
     dimensions={"team": TEAM, "category": "f.category"},
+    overlapping=frozenset({"category"}),
     derive=_goals,
     sql=MONTHS
     + f"""
@@ -282,13 +299,13 @@ FEEDBACK = Figure(
     name="feedback",
     title="Meeting feedback: psychological safety and usefulness (1 to 5)",
     kind=Kind.FLOW,
-    people_are="people who rated a meeting held in the month",
+    people_are="colleagues whose meetings held in the month were rated (by them or their Kamu)",
     dimensions={"team": TEAM},
     derive=_feedback,
     sql=MONTHS
     + f"""
 {MONTHLY}
-       count(DISTINCT r.rater_id) AS people, count(*) AS ratings,
+       count(DISTINCT r.colleague_id) AS people, count(*) AS ratings,
        sum(r.psychological_safety) AS safety_total, sum(r.usefulness) AS usefulness_total
 FROM m JOIN "{M}".ratings r ON r.held_at >= m.starts AND r.held_at < m.ends
 LEFT JOIN "{P}".people pe ON pe.person_id = r.colleague_id
@@ -309,6 +326,7 @@ NOTIFICATIONS = Figure(
     kind=Kind.FLOW,
     people_are="people notified in the month",
     dimensions={"channel": "d.channel", "team": TEAM},
+    overlapping=frozenset({"channel"}),
     derive=_notifications,
     sql=MONTHS
     + f"""

@@ -7,7 +7,8 @@ up over a period (shown months only) and derives the shares, averages and median
 """
 
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,9 +18,9 @@ import asyncpg
 
 from kamu_insights.figures.periods import Month
 from kamu_insights.figures.suppression import breakdown, small
+from kamu_shared.db.pool import Connection
 
 Values = dict[str, Any]
-NO_TEAM = "(no team)"
 
 
 class Kind(StrEnum):
@@ -40,6 +41,9 @@ class Figure:
     derive: Callable[[Values], Values]
     people_are: str  # what ``people`` counts, for the docs and the dashboard
     lists: Sequence[str] = ()  # values that are lists (added by concatenation)
+    # Breakdowns whose groups may share people (a person sets goals in two categories): their
+    # groups' ``people`` are not shown, or groups beside the whole would count the overlap.
+    overlapping: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -137,15 +141,18 @@ async def _cells(
     result: Result,
 ) -> dict[int | None, dict[str, Cell]]:
     """The SQL's rows as cells in ``result``; returns the groups' cells by month."""
-    rows = await conn.fetch(
-        figure.sql.format(group=figure.dimensions[by]),
-        [m.starts for m in months],
-        [m.ends for m in months],
-        [m.as_of for m in months],
-        now,
-    )
-    by_month: dict[int | None, dict[str, Cell]] = {}
+    args = ([m.starts for m in months], [m.ends for m in months], [m.as_of for m in months], now)
     skip = ("i", "grp", "people", "whole")
+    async with _connection(conn) as c:
+        statement = await c.prepare(figure.sql.format(group=figure.dimensions[by]))
+        rows = await statement.fetch(*args)
+        # Known from the statement even when no row came back: an empty cell shows them as 0.
+        result.counts = [
+            a.name
+            for a in statement.get_attributes()
+            if a.name not in skip and a.name not in figure.lists
+        ]
+    by_month: dict[int | None, dict[str, Cell]] = {}
     for row in rows:
         month = None if figure.kind is Kind.NOW else int(row["i"]) - 1
         values = {key: row[key] for key in row.keys() if key not in skip}  # noqa: SIM118 - a Record iterates values
@@ -154,15 +161,22 @@ async def _cells(
             for key, value in values.items()
         }
         cell = Cell(people=int(row["people"]), values=values)
-        if not result.counts:
-            result.counts = [key for key in values if key not in figure.lists]
         if row["whole"]:
             result.cells[(month, None)] = cell
         else:
-            group = row["grp"] or NO_TEAM
+            group = str(row["grp"])  # '' for people without a team: no name can collide
             by_month.setdefault(month, {})[group] = cell
             result.cells[(month, group)] = cell
     return by_month
+
+
+@asynccontextmanager
+async def _connection(conn: asyncpg.Connection | asyncpg.Pool) -> AsyncIterator[Connection]:
+    if isinstance(conn, asyncpg.Pool):
+        async with conn.acquire() as acquired:
+            yield acquired
+    else:
+        yield conn
 
 
 def _number(value: Any) -> Any:
@@ -176,6 +190,7 @@ def _number(value: Any) -> Any:
 def present(result: Result, group: str | None) -> dict[str, Any]:
     """The figure for one group (or everyone): months, the period, and the breakdown."""
     figure = result.figure
+    hide_people = result.by in figure.overlapping
 
     def view(cell: Cell | None) -> Values:
         if cell is None:
@@ -188,6 +203,9 @@ def present(result: Result, group: str | None) -> dict[str, Any]:
 
     def raw(shown: Values) -> Values:
         return {k: v for k, v in shown.items() if k not in figure.lists}
+
+    def part(name: str, shown: Values) -> Values:
+        return {"group": name, **shown, **({"people": None} if hide_people else {})}
 
     if figure.kind is Kind.NOW:
         groups = sorted({g for (_, g) in result.cells if g is not None})
@@ -203,7 +221,7 @@ def present(result: Result, group: str | None) -> dict[str, Any]:
     if figure.kind is Kind.STOCK:
         last = len(result.months) - 1
         period = raw(view(result.cells.get((last, group))))
-        breakdown = [{"group": g, **raw(view(result.cells.get((last, g))))} for g in groups]
+        breakdown = [part(g, raw(view(result.cells.get((last, g))))) for g in groups]
     else:
         span = range(len(result.months))
 
@@ -216,7 +234,7 @@ def present(result: Result, group: str | None) -> dict[str, Any]:
             return {**raw(view(combined)), "months_withheld": withheld}
 
         period = over_period(group)
-        breakdown = [{"group": g, **over_period(g)} for g in groups]
+        breakdown = [part(g, over_period(g)) for g in groups]
     return {"months": months, "period": period, "breakdown": breakdown}
 
 

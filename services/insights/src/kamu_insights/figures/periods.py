@@ -1,5 +1,6 @@
 """Calendar months (UTC) as figures use them: a period is a run of whole months."""
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -27,13 +28,15 @@ def add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})")
+
+
 def parse_month(text: str) -> date:
-    """``2026-05`` as its first day; ValueError otherwise."""
-    try:
-        parsed = datetime.strptime(text, "%Y-%m")
-    except ValueError:
-        raise ValueError(f"{text!r} is not a month written YYYY-MM") from None
-    return parsed.date()
+    """``2026-05`` as its first day (years 1970 to 9998); ValueError otherwise."""
+    match = MONTH.fullmatch(text)
+    if not match or not 1970 <= int(match["year"]) <= 9998 or not 1 <= int(match["month"]) <= 12:
+        raise ValueError(f"{text!r} is not a month written YYYY-MM (1970-01 or later)")
+    return date(int(match["year"]), int(match["month"]), 1)
 
 
 def months_between(first: date, last: date, now: datetime) -> list[Month]:

@@ -36,6 +36,9 @@ class GoalFacts:
                 on_time boolean NOT NULL,
                 in_meeting boolean NOT NULL
             );
+            CREATE INDEX ON "{schema}".goals (set_at);
+            CREATE INDEX ON "{schema}".goals (closed_at);
+            CREATE INDEX ON "{schema}".reviews (reviewed_at);
             """)
 
     async def apply(self, conn: Connection, schema: str, delivery: Delivery) -> None:

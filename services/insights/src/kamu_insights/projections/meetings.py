@@ -31,6 +31,7 @@ class MeetingFacts:
                 held_at timestamptz
             );
             CREATE INDEX ON "{schema}".meetings (pairing_id, held_at);
+            CREATE INDEX ON "{schema}".meetings (held_at);
             CREATE TABLE "{schema}".ratings (
                 meeting_id text NOT NULL,
                 respondent text NOT NULL,
@@ -42,6 +43,7 @@ class MeetingFacts:
                 held_at timestamptz NOT NULL,
                 PRIMARY KEY (meeting_id, respondent)
             );
+            CREATE INDEX ON "{schema}".ratings (held_at);
             CREATE TABLE "{schema}".lapses (
                 pairing_id text NOT NULL,
                 since timestamptz NOT NULL,

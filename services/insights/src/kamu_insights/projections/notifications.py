@@ -33,6 +33,7 @@ class NotificationFacts:
                 at timestamptz NOT NULL,
                 PRIMARY KEY (notification_id, channel)
             );
+            CREATE INDEX ON "{schema}".deliveries (at);
             """)
 
     async def apply(self, conn: Connection, schema: str, delivery: Delivery) -> None:

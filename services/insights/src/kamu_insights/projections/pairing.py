@@ -50,6 +50,7 @@ class PairingFacts:
             );
             CREATE INDEX ON "{schema}".pairings (colleague_id);
             CREATE INDEX ON "{schema}".pairings (kamu_id);
+            CREATE INDEX ON "{schema}".pairings (paired_at);
             """)
 
     async def apply(self, conn: Connection, schema: str, delivery: Delivery) -> None:

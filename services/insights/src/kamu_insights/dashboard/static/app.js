@@ -613,7 +613,7 @@ function renderBreakdown(ov, k) {
     if (group === state.team) row.className = "selected";
     const th = document.createElement("th");
     th.scope = "row";
-    th.textContent = group;
+    th.textContent = group || "(no team)"; // "" groups the people HR gave no team
     row.append(th);
     for (const [figure, title, format] of COLUMNS) {
       const td = document.createElement("td");
