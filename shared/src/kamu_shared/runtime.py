@@ -183,9 +183,13 @@ async def running(runtime: Runtime) -> AsyncIterator[list[HealthCheck]]:
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     checks: list[HealthCheck] = []
-    await ensure_topics(
-        s.kafka_bootstrap, [runtime.topic], s.kafka_topic_partitions, s.kafka_topic_replication
-    )
+    if runtime.definition.registry.events():  # a service that publishes nothing has no topic
+        await ensure_topics(
+            s.kafka_bootstrap,
+            [runtime.topic],
+            s.kafka_topic_partitions,
+            s.kafka_topic_replication,
+        )
     if s.run_relay:
         runtime.relay = OutboxRelay(
             dsn=s.database_url,

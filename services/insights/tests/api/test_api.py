@@ -1,6 +1,7 @@
 """The programme API: People Operations only, clear problems for bad questions, whole answers."""
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def test_programme_figures_are_for_people_operations(service):
@@ -67,3 +68,15 @@ async def test_the_overview_answers_every_figure_for_the_period_asked(service, a
     assert body["coverage"]["total"]["headcount"] == 5
     assert body["coverage"]["min_group"] == 5
     assert teams.json() == [{"team": "A"}]  # names only: a size would help subtract
+
+
+async def test_insights_publishes_nothing_so_it_has_no_topic(service):
+    admin = AIOKafkaAdminClient(bootstrap_servers=service.settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        topics = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    namespace = service.settings.topic_namespace
+    assert f"{namespace}.pairing.events" in topics  # what it reads is there
+    assert f"{namespace}.insights.events" not in topics

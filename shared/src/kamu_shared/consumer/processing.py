@@ -100,6 +100,9 @@ def decode(message: Message, decoders: Sequence[Decoder]) -> tuple[Envelope, obj
     return envelope, None
 
 
+EventKey = tuple[str, uuid.UUID]  # (source, id): an event everywhere
+
+
 class Ledger(Protocol):
     """Where a group records the events it applied, in the same transaction as the effects."""
 
@@ -107,6 +110,14 @@ class Ledger(Protocol):
 
     async def record(self, conn: Connection, source: str, event_id: uuid.UUID) -> bool:
         """Record the event; False if a concurrent transaction recorded it first."""
+        ...
+
+    async def seen_many(self, conn: Connection, keys: Sequence[EventKey]) -> set[EventKey]:
+        """Which of ``keys`` are recorded already (one statement for a batch)."""
+        ...
+
+    async def record_many(self, conn: Connection, keys: Sequence[EventKey]) -> int:
+        """Record ``keys`` (distinct); how many were new (fewer: a concurrent writer won)."""
         ...
 
 
@@ -135,6 +146,30 @@ class GroupLedger:
                 self._group,
                 source,
                 event_id,
+            )
+        )
+
+    async def seen_many(self, conn: Connection, keys: Sequence[EventKey]) -> set[EventKey]:
+        rows = await conn.fetch(
+            "SELECT p.source, p.event_id FROM kamu_processed_events p "
+            "JOIN unnest($2::text[], $3::uuid[]) AS k(source, event_id) USING (source, event_id) "
+            "WHERE p.consumer_group = $1",
+            self._group,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        )
+        return {(r["source"], r["event_id"]) for r in rows}
+
+    async def record_many(self, conn: Connection, keys: Sequence[EventKey]) -> int:
+        return int(
+            await conn.fetchval(
+                "WITH added AS ("
+                "INSERT INTO kamu_processed_events (consumer_group, source, event_id) "
+                "SELECT $1, * FROM unnest($2::text[], $3::uuid[]) "
+                "ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM added",
+                self._group,
+                [k[0] for k in keys],
+                [k[1] for k in keys],
             )
         )
 
@@ -192,16 +227,14 @@ class Processor:
     async def try_batch(self, messages: Sequence[Message]) -> list[Outcome] | None:
         """The happy path for handlers that never append events: all messages in one transaction.
 
-        Same checks as :meth:`process` (subject lock, parked, ledger), but on anything unusual
-        (a parked subject, a poison message, a handler error) the whole batch rolls back and
-        ``None`` tells the caller to go message by message, with retries and parking.
-        Infrastructure errors are raised, as in :meth:`process`.
+        Same checks as :meth:`process` (subject locks, parked, ledger), each made once for the
+        whole batch; on anything unusual (a parked subject, a poison message, a handler error)
+        the whole batch rolls back and ``None`` tells the caller to go message by message, with
+        retries and parking. Infrastructure errors are raised, as in :meth:`process`.
         """
-        outcomes: list[Outcome] = []
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                for message in messages:
-                    outcomes.append(await self._apply_in(conn, message))
+                outcomes = await self._apply_all(conn, messages, check_parked=True)
         except _Fallback:
             return None
         except INFRASTRUCTURE_ERRORS:
@@ -212,19 +245,42 @@ class Processor:
             OUTCOMES.labels(self.group, outcome.value).inc()
         return outcomes
 
-    async def _apply_in(self, conn: Connection, message: Message) -> Outcome:
-        envelope, event = decode(message, self._decoders)
-        if event is None:
-            return Outcome.UNKNOWN_TYPE
-        await self._begin(conn, envelope.subject)
-        if await has_parked(conn, self.group, envelope.subject):
+    async def _apply_all(
+        self, conn: Connection, messages: Sequence[Message], *, check_parked: bool
+    ) -> list[Outcome]:
+        """Every message in ``conn``'s transaction: subjects locked in one statement, parked
+        subjects and the ledger asked once, the handler per event, the ledger written once.
+        A copy of an event seen earlier, in the ledger or in this batch, is a duplicate."""
+        decoded = [(message, *decode(message, self._decoders)) for message in messages]
+        known = [(m, envelope, event) for m, envelope, event in decoded if event is not None]
+        if not known:
+            return [Outcome.UNKNOWN_TYPE] * len(messages)
+        if self._prelude is not None:
+            await self._prelude(conn)
+        subjects = sorted({envelope.subject for _, envelope, _ in known})
+        await lock_subjects(conn, self.group, subjects)
+        if check_parked and await any_parked(conn, self.group, subjects):
             raise _Fallback
-        if await self.ledger.seen(conn, envelope.source, envelope.id):
-            return Outcome.DUPLICATE
-        await self._call_handler(conn, Delivery(envelope=envelope, event=event, message=message))
-        if not await self.ledger.record(conn, envelope.source, envelope.id):
-            raise _Fallback
-        return Outcome.APPLIED
+        done = await self.ledger.seen_many(conn, [e.dedup_key() for _, e, _ in known])
+        applied: list[EventKey] = []
+        outcomes: list[Outcome] = []
+        for message, envelope, event in decoded:
+            if event is None:
+                outcomes.append(Outcome.UNKNOWN_TYPE)
+                continue
+            key = envelope.dedup_key()
+            if key in done:
+                outcomes.append(Outcome.DUPLICATE)
+                continue
+            await self._call_handler(
+                conn, Delivery(envelope=envelope, event=event, message=message)
+            )
+            done.add(key)
+            applied.append(key)
+            outcomes.append(Outcome.APPLIED)
+        if applied and await self.ledger.record_many(conn, applied) != len(applied):
+            raise _Fallback  # a concurrent writer recorded one first: go one by one
+        return outcomes
 
     async def apply_batch(self, messages: Sequence[Message]) -> int:
         """Apply many messages in one transaction, without retries, parking or subject locks.
@@ -233,21 +289,30 @@ class Processor:
         rolls the whole batch back and is raised with the message's position. Returns how many
         were applied (unknown types and events already in the ledger are skipped).
         """
-        applied = 0
         async with self.pool.acquire() as conn, conn.transaction():
+            decoded = []
             for message in messages:
                 try:
-                    envelope, event = decode(message, self._decoders)
-                    if event is None or await self.ledger.seen(conn, envelope.source, envelope.id):
-                        continue
+                    decoded.append((message, *decode(message, self._decoders)))
+                except Exception as exc:
+                    raise BatchFailed(message, exc) from exc
+            keys = [envelope.dedup_key() for _, envelope, event in decoded if event is not None]
+            done = await self.ledger.seen_many(conn, keys) if keys else set()
+            applied: list[EventKey] = []
+            for message, envelope, event in decoded:
+                if event is None or envelope.dedup_key() in done:
+                    continue
+                try:
                     await self._handler(
                         conn, Delivery(envelope=envelope, event=event, message=message)
                     )
-                    await self.ledger.record(conn, envelope.source, envelope.id)
                 except Exception as exc:
                     raise BatchFailed(message, exc) from exc
-                applied += 1
-        return applied
+                done.add(envelope.dedup_key())
+                applied.append(envelope.dedup_key())
+            if applied:
+                await self.ledger.record_many(conn, applied)
+        return len(applied)
 
     def on_progress(self, heartbeat: Callable[[], None]) -> None:
         """Called before each retry, so a watchdog sees slow retries as progress, not a stall."""
@@ -291,6 +356,29 @@ class Processor:
 async def lock_subject(conn: Connection, group: str, subject: str) -> None:
     """Serialise work on one aggregate within one group (handling, parking, replay)."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", group, subject)
+
+
+async def lock_subjects(conn: Connection, group: str, subjects: Sequence[str]) -> None:
+    """:func:`lock_subject` for several aggregates in one statement, in a fixed order (sorted by
+    the caller) so two batches never wait on each other crosswise."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1), hashtext(s)) FROM unnest($2::text[]) AS s",
+        group,
+        list(subjects),
+    )
+
+
+async def any_parked(conn: Connection, group: str, subjects: Sequence[str]) -> bool:
+    """Whether any of ``subjects`` has a parked message in ``group`` (one statement)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM kamu_parked_messages "
+            "WHERE consumer_group = $1 AND subject = ANY($2::text[]) AND status = 'parked' "
+            "LIMIT 1",
+            group,
+            list(subjects),
+        )
+    )
 
 
 async def has_parked(conn: Connection, group: str, subject: str) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from kamu_shared.consumer.messages import Decoder, Delivery
-from kamu_shared.consumer.processing import Processor
+from kamu_shared.consumer.processing import EventKey, Processor
 from kamu_shared.consumer.runner import EventConsumer
 from kamu_shared.db.pool import Connection
 from kamu_shared.kafka.topics import DEFAULT_NAMESPACE, in_namespace
@@ -76,6 +76,26 @@ class SchemaLedger:
                 "ON CONFLICT DO NOTHING RETURNING 1",
                 source,
                 event_id,
+            )
+        )
+
+    async def seen_many(self, conn: Connection, keys: Sequence[EventKey]) -> set[EventKey]:
+        rows = await conn.fetch(
+            f"SELECT a.source, a.event_id FROM {self._table} a "  # noqa: S608
+            "JOIN unnest($1::text[], $2::uuid[]) AS k(source, event_id) USING (source, event_id)",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        )
+        return {(r["source"], r["event_id"]) for r in rows}
+
+    async def record_many(self, conn: Connection, keys: Sequence[EventKey]) -> int:
+        return int(
+            await conn.fetchval(
+                f"WITH added AS (INSERT INTO {self._table} (source, event_id) "  # noqa: S608
+                "SELECT * FROM unnest($1::text[], $2::uuid[]) "
+                "ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM added",
+                [k[0] for k in keys],
+                [k[1] for k in keys],
             )
         )
 
