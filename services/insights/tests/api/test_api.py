@@ -58,6 +58,7 @@ async def test_the_overview_answers_every_figure_for_the_period_asked(service, a
             "/programme/overview", params={"from": "2026-01", "to": "2026-03"}
         )
         teams = await client.get("/programme/teams")
+        one_team = await client.get("/programme/overview", params={"team": "A"})
         figures = await client.get("/programme/figures")
 
     assert overview.status_code == 200
@@ -67,7 +68,11 @@ async def test_the_overview_answers_every_figure_for_the_period_asked(service, a
     assert [m["month"] for m in body["coverage"]["months"]] == ["2026-01", "2026-02", "2026-03"]
     assert body["coverage"]["total"]["headcount"] == 5
     assert body["coverage"]["min_group"] == 5
-    assert teams.json() == [{"team": "A"}]  # names only: a size would help subtract
+    assert teams.json() == [{"team": "A"}]
+    # For one team: the figures with a team breakdown (not notifications, not categories).
+    assert set(one_team.json()) == names - {
+        "notifications"
+    }  # names only: a size would help subtract
 
 
 async def test_insights_publishes_nothing_so_it_has_no_topic(service):

@@ -514,8 +514,8 @@ function splitSpecs(ov, k) {
       ],
     });
   }
-  const notes = ov.notifications;
-  if (notes.by === "channel" && notes.breakdown.length) {
+  const notes = ov.notifications; // absent for one team: not split by team
+  if (notes && notes.breakdown.length) {
     const b = notes.breakdown;
     specs.push({
       id: "chart-channels",
@@ -556,7 +556,7 @@ function drawCharts(ov) {
   place($("trends"), trendSpecs(ov, k));
   const splits = splitSpecs(ov, k);
   place($("splits"), splits);
-  if (!ov["goals-by-category"] || ov.notifications.by !== "channel") {
+  if (!ov["goals-by-category"] || !ov.notifications) {
     const p = document.createElement("p");
     p.className = "note";
     p.textContent =
