@@ -202,11 +202,25 @@ async def overview(
     }
     if team is None:
         asked["goals-by-category"] = (FIGURES["goals"], "category")
-    # Side by side on the pool's connections: the database works on several at once.
-    answers = await asyncio.gather(
-        *(answer(runtime, figure, team, by, months) for figure, by in asked.values())
-    )
+    # Side by side, a few at a time: the database works on several at once, and the rest of
+    # the pool stays free for other requests and the consumers.
+    slots = _figure_slots(runtime)
+
+    async def one(figure: Figure, by: str | None) -> FigureAnswer:
+        async with slots:
+            return await answer(runtime, figure, team, by, months)
+
+    answers = await asyncio.gather(*(one(figure, by) for figure, by in asked.values()))
     return dict(zip(asked, answers, strict=True))
+
+
+def _figure_slots(runtime: Runtime) -> asyncio.Semaphore:
+    """The process's limit on figure queries at once (``KAMU_FIGURE_CONCURRENCY``)."""
+    slots = runtime.local.get("figure-slots")
+    if not isinstance(slots, asyncio.Semaphore):
+        slots = asyncio.Semaphore(_settings(runtime).figure_concurrency)
+        runtime.local["figure-slots"] = slots
+    return slots
 
 
 @router.get("/{figure}", response_model=FigureAnswer)

@@ -21,3 +21,9 @@ class InsightsSettings(ServiceSettings):
     max_months: int = Field(
         default=60, ge=1, description="The longest period one request may ask for."
     )
+    figure_concurrency: int = Field(
+        default=3,
+        ge=1,
+        description="Figure queries one process runs at once (the overview asks for eleven): "
+        "the rest of the pool stays free for other requests and the consumers.",
+    )

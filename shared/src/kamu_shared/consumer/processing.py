@@ -234,7 +234,7 @@ class Processor:
         """
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                outcomes = await self._apply_all(conn, messages, check_parked=True)
+                outcomes = await self._apply_all(conn, messages)
         except _Fallback:
             return None
         except INFRASTRUCTURE_ERRORS:
@@ -245,9 +245,7 @@ class Processor:
             OUTCOMES.labels(self.group, outcome.value).inc()
         return outcomes
 
-    async def _apply_all(
-        self, conn: Connection, messages: Sequence[Message], *, check_parked: bool
-    ) -> list[Outcome]:
+    async def _apply_all(self, conn: Connection, messages: Sequence[Message]) -> list[Outcome]:
         """Every message in ``conn``'s transaction: subjects locked in one statement, parked
         subjects and the ledger asked once, the handler per event, the ledger written once.
         A copy of an event seen earlier, in the ledger or in this batch, is a duplicate."""
@@ -259,7 +257,7 @@ class Processor:
             await self._prelude(conn)
         subjects = sorted({envelope.subject for _, envelope, _ in known})
         await lock_subjects(conn, self.group, subjects)
-        if check_parked and await any_parked(conn, self.group, subjects):
+        if await any_parked(conn, self.group, subjects):
             raise _Fallback
         done = await self.ledger.seen_many(conn, [e.dedup_key() for _, e, _ in known])
         applied: list[EventKey] = []

@@ -21,7 +21,7 @@ from kamu_insights.figures.suppression import breakdown, small
 from kamu_shared.db.pool import Connection
 
 Values = dict[str, Any]
-WORK_MEM = "64MB"
+WORK_MEM = "32MB"  # per sort or hash; a few figures run at once (figure_concurrency)
 
 
 class Kind(StrEnum):
