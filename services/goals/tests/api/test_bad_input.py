@@ -32,6 +32,7 @@ from kamu_goals.app import create_app
 from kamu_goals.domain import inbound
 from kamu_goals.settings import GoalsSettings
 from kamu_shared.auth.mint import mint_token
+from kamu_shared.testing.problems import assert_problem
 from kamu_shared.testing.upstream import Upstream
 from kamu_shared.testing.waiting import eventually
 from kamu_shared.web.pagination import encode_cursor
@@ -208,20 +209,6 @@ async def written(service) -> dict[str, Any]:
         for t in COMPARED
     }
     return {"counts": counts, "rows": rows}
-
-
-def assert_problem(response, status: int, slug: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    assert body["type"].startswith("/problems/")
-    if slug is not None:
-        assert body["type"] == f"/problems/{slug}"
-    if status == 401:
-        assert response.headers["www-authenticate"].startswith("Bearer")
 
 
 def refused_token(service, kind: str, caller: tuple[str, ...]) -> str:

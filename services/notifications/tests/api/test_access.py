@@ -15,6 +15,7 @@ import pytest
 
 from kamu_notifications.domain import inbound
 from kamu_shared.auth.mint import mint_token
+from kamu_shared.testing.problems import assert_problem
 from kamu_shared.testing.waiting import eventually
 
 COLLEAGUE_NAME = "Aino Virtanen"
@@ -23,19 +24,6 @@ CHANNELS = {"email", "slack", "teams", "webhook", "inapp"}
 
 def new_id(prefix: str = "p") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"].startswith("/problems/")
-    if slug is not None:
-        assert body["type"] == f"/problems/{slug}", body
-    if status == 401:
-        assert response.headers["www-authenticate"].startswith("Bearer")
-    return body
 
 
 def assert_hidden(response: httpx.Response, *secrets: str) -> None:

@@ -30,6 +30,7 @@ from kamu_notifications.app import create_app
 from kamu_notifications.domain import inbound
 from kamu_notifications.settings import NotificationsSettings
 from kamu_shared.auth.mint import mint_token
+from kamu_shared.testing.problems import assert_problem
 from kamu_shared.testing.receivers import http_receiver, smtp_receiver
 from kamu_shared.testing.upstream import Upstream
 from kamu_shared.testing.waiting import eventually
@@ -186,19 +187,6 @@ async def stack(postgres_url, kafka_bootstrap):
 
 # ----------------------------------------------------------------------------------------------
 # What a problem looks like, and what "nothing written" means.
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    assert body["type"].startswith("/problems/")
-    if slug is not None:
-        assert body["type"] == f"/problems/{slug}", body
-    return body
 
 
 COUNTED = ("kamu_events", "kamu_streams", "kamu_idempotency_keys")

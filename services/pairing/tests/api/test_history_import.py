@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from kamu_pairing.domain.events import PairingCreated, registry
+from kamu_shared.testing.problems import assert_problem
 
 OPS = ("ops", "people-ops")
 ADMIN = ("root", "admin")
@@ -48,14 +49,6 @@ async def written(service) -> dict[str, Any]:
             dict(r) for r in await service.pool.fetch(f"SELECT * FROM {table} ORDER BY 1")
         ]
     return rows
-
-
-def assert_problem(response, status: int, slug: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"] == f"/problems/{slug}"
 
 
 async def status_of(service, pairing_id: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from kamu_pairing.domain.events import PersonRegistered, PersonUpdated, registry
 from kamu_shared.events import DomainEvent
+from kamu_shared.testing.problems import assert_problem
 
 HR = ("hr-sync", "service")
 OPS = ("ops", "people-ops")
@@ -42,14 +43,6 @@ async def written(service) -> dict[str, Any]:
     }
     people = [dict(r) for r in await service.pool.fetch("SELECT * FROM pairing_people ORDER BY 1")]
     return {"counts": counts, "people": people}
-
-
-def assert_problem(response, status: int, slug: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"] == f"/problems/{slug}"
 
 
 async def test_the_start_date_is_registered_and_read_back(service):

@@ -353,7 +353,7 @@ class Processor:
 
 async def lock_subject(conn: Connection, group: str, subject: str) -> None:
     """Serialise work on one aggregate within one group (handling, parking, replay)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", group, subject)
+    await lock_subjects(conn, group, [subject])
 
 
 async def lock_subjects(conn: Connection, group: str, subjects: Sequence[str]) -> None:
@@ -380,11 +380,4 @@ async def any_parked(conn: Connection, group: str, subjects: Sequence[str]) -> b
 
 
 async def has_parked(conn: Connection, group: str, subject: str) -> bool:
-    return bool(
-        await conn.fetchval(
-            "SELECT 1 FROM kamu_parked_messages "
-            "WHERE consumer_group = $1 AND subject = $2 AND status = 'parked' LIMIT 1",
-            group,
-            subject,
-        )
-    )
+    return await any_parked(conn, group, [subject])

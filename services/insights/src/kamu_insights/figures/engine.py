@@ -7,8 +7,7 @@ up over a period (shown months only) and derives the shares, averages and median
 """
 
 import statistics
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -18,7 +17,6 @@ import asyncpg
 
 from kamu_insights.figures.periods import Month
 from kamu_insights.figures.suppression import breakdown, small
-from kamu_shared.db.pool import Connection
 
 Values = dict[str, Any]
 WORK_MEM = "32MB"  # per sort or hash; a few figures run at once (figure_concurrency)
@@ -88,7 +86,7 @@ def combine(cells: Sequence[Cell], figure: Figure) -> Cell | None:
 
 
 async def compute(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    pool: asyncpg.Pool,
     figure: Figure,
     months: Sequence[Month],
     now: datetime,
@@ -97,7 +95,7 @@ async def compute(
 ) -> Result:
     """Run the figure's SQL and withhold what describes fewer than ``k`` people."""
     result = Result(figure, months, by)
-    groups = await _cells(conn, figure, months, now, by, result)
+    groups = await _cells(pool, figure, months, now, by, result)
     for month, cells in groups.items():
         whole = result.cells.get((month, None))
         whole_withheld, withheld = breakdown(
@@ -113,7 +111,7 @@ async def compute(
         # The whole is one number whichever breakdown it is shown beside: withheld if any
         # breakdown must withhold it.
         shadow = Result(figure, months, other)
-        for month, cells in (await _cells(conn, figure, months, now, other, shadow)).items():
+        for month, cells in (await _cells(pool, figure, months, now, other, shadow)).items():
             whole = result.cells.get((month, None))
             other_whole = shadow.cells.get((month, None))
             count = other_whole.people if other_whole else 0
@@ -134,7 +132,7 @@ async def compute(
 
 
 async def _cells(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    pool: asyncpg.Pool,
     figure: Figure,
     months: Sequence[Month],
     now: datetime,
@@ -144,7 +142,7 @@ async def _cells(
     """The SQL's rows as cells in ``result``; returns the groups' cells by month."""
     args = ([m.starts for m in months], [m.ends for m in months], [m.as_of for m in months], now)
     skip = ("i", "grp", "people", "whole")
-    async with _connection(conn) as c, c.transaction():
+    async with pool.acquire() as c, c.transaction():
         # Distinct counts per group sort every fact row of the period: in memory, not on disk.
         await c.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         statement = await c.prepare(figure.sql.format(group=figure.dimensions[by]))
@@ -171,15 +169,6 @@ async def _cells(
             by_month.setdefault(month, {})[group] = cell
             result.cells[(month, group)] = cell
     return by_month
-
-
-@asynccontextmanager
-async def _connection(conn: asyncpg.Connection | asyncpg.Pool) -> AsyncIterator[Connection]:
-    if isinstance(conn, asyncpg.Pool):
-        async with conn.acquire() as acquired:
-            yield acquired
-    else:
-        yield conn
 
 
 def _number(value: Any) -> Any:
