@@ -6,6 +6,7 @@ starts — pool, migrations, topic, relay, consumers — and stops them in rever
 """
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from kamu_shared.auth.deps import install_auth
 from kamu_shared.consumer.processing import Handler, Processor
-from kamu_shared.consumer.runner import ConsumerCheck, EventConsumer
+from kamu_shared.consumer.runner import EventConsumer
 from kamu_shared.db.migrations import apply_migrations
 from kamu_shared.db.pool import create_pool
 from kamu_shared.events import EventRegistry
@@ -28,7 +29,8 @@ from kamu_shared.outbox.relay import OutboxRelay
 from kamu_shared.projections.projection import Projection, ensure_live_schema, live_consumer
 from kamu_shared.settings import ServiceSettings
 from kamu_shared.store.eventstore import EventStore
-from kamu_shared.timers import Timer, TimerCheck, TimerLoop
+from kamu_shared.supervision import Supervised, SupervisedCheck
+from kamu_shared.timers import Timer, TimerLoop
 from kamu_shared.web.app import create_service_app
 from kamu_shared.web.health import HealthCheck, KafkaCheck, PostgresCheck
 
@@ -60,7 +62,8 @@ class Reaction:
 @dataclass(frozen=True)
 class Worker:
     """A long-running task of a service beside its consumers (a delivery dispatcher): runs
-    until ``stop`` is set; ``/readyz`` fails if it ends or its ``problem`` names one."""
+    until ``stop`` is set, restarted if it ends earlier; ``/readyz/background`` fails while it
+    is down or its ``problem`` names one."""
 
     name: str
     run: "Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]"
@@ -176,52 +179,87 @@ async def open_runtime(settings: ServiceSettings, definition: ServiceDefinition)
     return runtime
 
 
+def _relay_task(runtime: Runtime) -> Supervised:
+    """The relay under supervision; its topic is ensured inside, so a broker that is down at
+    start delays the relay (and shows in readiness), never the API's start."""
+    s = runtime.settings
+    relay = OutboxRelay(
+        dsn=s.database_url,
+        store=runtime.store,
+        pool=runtime.pool,
+        topic=runtime.topic,
+        source=runtime.definition.registry.source,
+        name=f"{runtime.definition.name}-relay",
+        batch_size=s.relay_batch_size,
+        poll_interval=s.relay_poll_interval_seconds,
+        producer_factory=lambda: event_producer(
+            s.kafka_bootstrap, f"{runtime.definition.name}-relay"
+        ),
+    )
+    runtime.relay = relay
+
+    async def body(stop: asyncio.Event) -> None:
+        await ensure_topics(
+            s.kafka_bootstrap, [runtime.topic], s.kafka_topic_partitions, s.kafka_topic_replication
+        )
+        await relay.run_forever(stop)
+
+    return _supervised(runtime, "relay", body, getattr(relay, "problem", lambda: None))  # TEMP
+
+
+def _supervised(
+    runtime: Runtime,
+    name: str,
+    body: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+    problem: Callable[[], str | None],
+) -> Supervised:
+    s = runtime.settings
+    return Supervised(
+        name,
+        body,
+        backoff_initial=s.task_restart_backoff_initial_seconds,
+        backoff_max=s.task_restart_backoff_max_seconds,
+        problem=problem,
+    )
+
+
+def background_tasks(runtime: Runtime) -> list[Supervised]:
+    """Every long-running task this process runs (relay, consumers, timers, workers), each
+    under supervision, as the process's settings ask."""
+    s = runtime.settings
+    tasks: list[Supervised] = []
+    if s.run_relay and runtime.definition.registry.events():  # nothing to publish: no relay
+        tasks.append(_relay_task(runtime))
+    if not s.run_consumers:
+        return tasks
+    runtime.consumers = build_consumers(runtime)
+    tasks += [
+        _supervised(runtime, f"consumer:{c.group}", c.run, c.problem) for c in runtime.consumers
+    ]
+    for timer in runtime.definition.timers:
+        loop = TimerLoop(timer, runtime)
+        tasks.append(_supervised(runtime, f"timer:{timer.name}", loop.run_forever, loop.problem))
+    for worker in runtime.definition.workers:
+        tasks.append(
+            _supervised(
+                runtime,
+                f"worker:{worker.name}",
+                functools.partial(worker.run, runtime),
+                functools.partial(worker.problem, runtime),
+            )
+        )
+    return tasks
+
+
 @asynccontextmanager
 async def running(runtime: Runtime) -> AsyncIterator[list[HealthCheck]]:
-    """Relay, consumers and timers as background tasks for as long as the context lasts."""
-    s = runtime.settings
+    """The background tasks, supervised, for as long as the context lasts; yields their
+    readiness checks."""
     stop = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []
-    checks: list[HealthCheck] = []
-    if runtime.definition.registry.events():  # a service that publishes nothing has no topic
-        await ensure_topics(
-            s.kafka_bootstrap,
-            [runtime.topic],
-            s.kafka_topic_partitions,
-            s.kafka_topic_replication,
-        )
-    if s.run_relay:
-        runtime.relay = OutboxRelay(
-            dsn=s.database_url,
-            store=runtime.store,
-            pool=runtime.pool,
-            topic=runtime.topic,
-            source=runtime.definition.registry.source,
-            name=f"{runtime.definition.name}-relay",
-            batch_size=s.relay_batch_size,
-            poll_interval=s.relay_poll_interval_seconds,
-            producer_factory=lambda: event_producer(
-                s.kafka_bootstrap, f"{runtime.definition.name}-relay"
-            ),
-        )
-        relay_task = asyncio.create_task(runtime.relay.run_forever(stop))
-        tasks.append(relay_task)
-        checks.append(RelayCheck(runtime.relay, relay_task))
-    if s.run_consumers:
-        runtime.consumers = build_consumers(runtime)
-        checks += [ConsumerCheck(c) for c in runtime.consumers]
-        tasks += [asyncio.create_task(c.run(stop)) for c in runtime.consumers]
-        for timer in runtime.definition.timers:
-            loop = TimerLoop(timer, runtime)
-            task = asyncio.create_task(loop.run_forever(stop))
-            tasks.append(task)
-            checks.append(TimerCheck(loop, task))
-        for worker in runtime.definition.workers:
-            task = asyncio.create_task(worker.run(runtime, stop))
-            tasks.append(task)
-            checks.append(WorkerCheck(worker, runtime, task))
+    supervised = background_tasks(runtime)
+    tasks = [asyncio.create_task(t.run(stop), name=f"supervise:{t.name}") for t in supervised]
     try:
-        yield checks
+        yield [SupervisedCheck(t) for t in supervised]
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -230,8 +268,14 @@ async def running(runtime: Runtime) -> AsyncIterator[list[HealthCheck]]:
 def create_app(
     settings: ServiceSettings, definition: ServiceDefinition, *, with_routes: bool = True
 ) -> FastAPI:
-    """The service's app: its routes (unless a worker) and the operations endpoints."""
-    consumer_checks: list[HealthCheck] = []
+    """The service's app: its routes (unless a worker) and the operations endpoints.
+
+    Readiness follows the process's role: an API is ready when what its routes need (its
+    database) answers, whatever Kafka does, so a broker outage never takes every API replica
+    out of a load balancer; the background work (relay, consumers, timers, workers, and Kafka
+    which they need) answers at ``/readyz/background``, and is a worker's ``/readyz``.
+    """
+    task_checks: list[HealthCheck] = []
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -239,22 +283,22 @@ def create_app(
         app.state.runtime = runtime
         try:
             async with running(runtime) as checks:
-                consumer_checks.extend(checks)
+                task_checks.extend(checks)
                 yield
         finally:
             await runtime.pool.close()
 
-    checks: list[HealthCheck] = [
-        PostgresCheck(settings.database_url),
-        KafkaCheck(settings.kafka_bootstrap),
-        _Dynamic(consumer_checks),
-    ]
+    database = PostgresCheck(settings.database_url)
+    background: list[HealthCheck] = []
+    if settings.run_relay or settings.run_consumers:
+        background = [database, KafkaCheck(settings.kafka_bootstrap), _Dynamic(task_checks)]
     app = create_service_app(
         settings,
         title=f"kamu-{definition.name}" if not definition.title else definition.title,
         description=definition.description,
         version=definition.version,
-        checks=checks,
+        checks=[database] if with_routes else background,
+        background_checks=background,
         lifespan=lifespan,
     )
     if settings.jwt_secret or settings.jwt_jwks_url:
@@ -263,38 +307,6 @@ def create_app(
         for router in definition.routers:
             app.include_router(router)
     return app
-
-
-class RelayCheck:
-    """``/readyz``: the relay task runs and its last round (leading or standing by) worked."""
-
-    name = "relay"
-
-    def __init__(self, relay: OutboxRelay, task: "asyncio.Task[None]") -> None:
-        self._relay = relay
-        self._task = task
-
-    async def check(self) -> None:
-        if self._task.done():
-            raise RuntimeError("stopped")
-        if self._relay.last_error is not None:
-            raise RuntimeError(f"failing: {self._relay.last_error}")
-
-
-class WorkerCheck:
-    """``/readyz``: the worker's task runs and it reports no problem."""
-
-    def __init__(self, worker: Worker, runtime: Runtime, task: "asyncio.Task[None]") -> None:
-        self.name = f"worker:{worker.name}"
-        self._worker = worker
-        self._runtime = runtime
-        self._task = task
-
-    async def check(self) -> None:
-        if self._task.done():
-            raise RuntimeError("stopped")
-        if problem := self._worker.problem(self._runtime):
-            raise RuntimeError(problem)
 
 
 class _Dynamic:

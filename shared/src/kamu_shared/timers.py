@@ -95,6 +95,14 @@ class TimerLoop:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.timer.poll_seconds(self._runtime))
 
+    def problem(self, failures_allowed: int = 3) -> str | None:
+        """Why the timer is failing, after several rounds in a row; one failed round (a bad
+        row, a blip) is logged and counted, not a reason to take every replica (which all poll
+        the same rows) out of service at once."""
+        if self.failed_rounds >= failures_allowed:
+            return f"failing ({self.failed_rounds} rounds in a row): {self.last_error}"
+        return None
+
     async def round(self) -> int:
         """One poll: handle what is due now."""
         fired = 0
@@ -120,26 +128,4 @@ class TimerLoop:
         return fired
 
 
-class TimerCheck:
-    """``/readyz``: the timer's task runs and its rounds have not failed several times in a
-    row. One failed round (a bad row, a blip) is logged and counted, not a reason to take
-    every replica (which all poll the same rows) out of service at once."""
-
-    def __init__(
-        self, loop: TimerLoop, task: "asyncio.Task[None]", *, failures_allowed: int = 3
-    ) -> None:
-        self.name = f"timer:{loop.timer.name}"
-        self._loop = loop
-        self._task = task
-        self._allowed = failures_allowed
-
-    async def check(self) -> None:
-        if self._task.done():
-            raise RuntimeError("stopped")
-        if self._loop.failed_rounds >= self._allowed:
-            raise RuntimeError(
-                f"failing ({self._loop.failed_rounds} rounds in a row): {self._loop.last_error}"
-            )
-
-
-__all__ = ["Timer", "TimerCheck", "TimerLoop", "claim", "fire_each"]
+__all__ = ["Timer", "TimerLoop", "claim", "fire_each"]

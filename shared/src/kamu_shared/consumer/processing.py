@@ -13,28 +13,18 @@ from typing import Protocol
 
 import asyncpg
 import structlog
-from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from kamu_shared.consumer.messages import Decoder, Delivery, Message
 from kamu_shared.db.pool import Connection
 from kamu_shared.events.envelope import Envelope, EnvelopeError
+from kamu_shared.unavailable import INFRASTRUCTURE_ERRORS
 
 Handler = Callable[[Connection, Delivery], Awaitable[None]]
 Prelude = Callable[[Connection], Awaitable[None]]
 """Runs first in every transaction, before any read (a projection's shared swap lock)."""
 
-INFRASTRUCTURE_ERRORS = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.TooManyConnectionsError,
-    KafkaError,
-)
-"""Errors that say a server is unreachable: never the message's fault, never parked."""
 
 OUTCOMES = Counter(
     "kamu_consumer_messages_total", "Messages handled by outcome", ["group", "outcome"]

@@ -33,6 +33,7 @@ def create_service_app(
     description: str,
     version: str,
     checks: Sequence[HealthCheck] | None = None,
+    background_checks: Sequence[HealthCheck] = (),
     lifespan: Lifespan | None = None,
 ) -> FastAPI:
     """A FastAPI app with request context, metrics, ``/healthz``, ``/readyz`` and ``/metrics``.
@@ -46,7 +47,7 @@ def create_service_app(
         lifespan=lifespan or _no_lifespan,
     )
     # First, so its catch-all middleware sits inside the context and metrics middleware.
-    install_problem_handlers(app)
+    install_problem_handlers(app, retry_after=settings.unavailable_retry_after_seconds)
     app.add_middleware(RejectUnstorableInput)  # innermost: after ids and metrics are set up
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
@@ -54,6 +55,7 @@ def create_service_app(
         health_router(
             checks if checks is not None else default_checks(settings),
             settings.readiness_timeout_seconds,
+            background_checks,
         )
     )
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)

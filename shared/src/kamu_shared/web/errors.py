@@ -5,11 +5,16 @@ clients switch on the slug, and the path stays stable whichever host serves it. 
 4xx problem; anything else is a 500 problem with a generic detail and the request id, while the
 traceback goes to the log only.
 
+A server the service needs that cannot be reached (PostgreSQL restarting, Kafka down) is not a
+bug in the request: it answers **503** ``service-unavailable`` with ``Retry-After``, so clients
+retry rather than report an error, and the log says which dependency failed.
+
 Malformed JSON bodies answer **400** ``malformed-json``: the bytes are not JSON at all, which is
 a different fault from JSON that fails validation (422 ``validation-failed``).
 """
 
-from collections.abc import Mapping
+import math
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -22,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kamu_shared.store.errors import ConcurrencyError
+from kamu_shared.unavailable import unavailable_cause
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "/problems/"
@@ -172,6 +178,15 @@ class Conflict(_KnownProblem):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(_KnownProblem):
+    """503 with ``Retry-After``: a server the service needs cannot be reached; retry later."""
+
+    status_code, default_slug, default_title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 2) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, int(retry_after)))})
+
+
 def awaiting_upstream(detail: str, retry_after: int = 2) -> Conflict:
     """The command needs another service's event that has not arrived yet: retry shortly."""
     return Conflict(
@@ -262,10 +277,24 @@ async def _http(_request: Request, exc: Exception) -> Response:
     return ProblemError(status, _slug_for(status), title, detail, headers=exc.headers).to_response()
 
 
-async def _unexpected(_request: Request, exc: Exception) -> Response:
-    """Last resort (errors raised outside the catch-all middleware)."""
-    log.error("unhandled-error", exc_info=exc)
-    return internal_error_response()
+def unavailable_response(cause: BaseException, retry_after: int) -> Response:
+    """The 503 answer for a dependency that cannot be reached, logged without a traceback."""
+    log.warning("dependency-unavailable", error=repr(cause))
+    return ServiceUnavailable(
+        "A server this service needs cannot be reached right now; retry after the given delay.",
+        retry_after=retry_after,
+    ).to_response()
+
+
+def _unexpected_handler(retry_after: int) -> "Callable[[Request, Exception], Awaitable[Response]]":
+    async def unexpected(_request: Request, exc: Exception) -> Response:
+        """Last resort (errors raised outside the catch-all middleware)."""
+        if (cause := unavailable_cause(exc)) is not None:
+            return unavailable_response(cause, retry_after)
+        log.error("unhandled-error", exc_info=exc)
+        return internal_error_response()
+
+    return unexpected
 
 
 class UnhandledErrorMiddleware:
@@ -276,8 +305,9 @@ class UnhandledErrorMiddleware:
     so the server does not log the same traceback a second time.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, retry_after: int = 2) -> None:
         self.app = app
+        self.retry_after = retry_after
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -293,18 +323,24 @@ class UnhandledErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
-            log.exception("unhandled-error", method=scope.get("method"), path=scope.get("path"))
+        except Exception as exc:
             if started:  # too late for a problem document; let the server close the stream
+                log.exception("unhandled-error", method=scope.get("method"), path=scope.get("path"))
                 raise
+            if (cause := unavailable_cause(exc)) is not None:
+                await unavailable_response(cause, self.retry_after)(scope, receive, send)
+                return
+            log.exception("unhandled-error", method=scope.get("method"), path=scope.get("path"))
             await internal_error_response()(scope, receive, send)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Answer every error of ``app`` with problem+json; call before adding other middleware."""
+def install_problem_handlers(app: FastAPI, *, retry_after: float = 2) -> None:
+    """Answer every error of ``app`` with problem+json; call before adding other middleware.
+    ``retry_after``: seconds a client waits before retrying when a dependency is down."""
+    seconds = max(1, math.ceil(retry_after))
     app.add_exception_handler(ProblemError, _problem)
     app.add_exception_handler(ConcurrencyError, _concurrency)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)
-    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_exception_handler(Exception, _unexpected_handler(seconds))
+    app.add_middleware(UnhandledErrorMiddleware, retry_after=seconds)

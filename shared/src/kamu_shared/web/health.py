@@ -1,8 +1,10 @@
 """Liveness and readiness.
 
-``/healthz`` answers as long as the process serves HTTP. ``/readyz`` asks every registered
-dependency check (PostgreSQL, Kafka, later the consumers) and answers 503 with the failing ones,
-so an orchestrator stops routing to a replica that cannot do its work.
+``/healthz`` answers as long as the process serves HTTP. ``/readyz`` asks what the process's
+role needs (an API: its database; a worker: its background work) and answers 503 with the
+failing checks, so an orchestrator stops routing to a replica that cannot do its work.
+``/readyz/background`` asks the same of the background work (relay, consumers, timers,
+workers and the Kafka cluster they need) in any process that runs some.
 """
 
 import asyncio
@@ -78,8 +80,12 @@ async def run_checks(checks: Sequence[HealthCheck], timeout: float) -> dict[str,
     return dict(await asyncio.gather(*(one(c) for c in checks)))
 
 
-def health_router(checks: Sequence[HealthCheck], timeout: float) -> APIRouter:
-    """``/healthz`` and ``/readyz`` for the given checks."""
+def health_router(
+    checks: Sequence[HealthCheck],
+    timeout: float,
+    background_checks: Sequence[HealthCheck] = (),
+) -> APIRouter:
+    """``/healthz``, ``/readyz`` (``checks``) and ``/readyz/background`` (``background_checks``)."""
     router = APIRouter(tags=["operations"])
     started = time.monotonic()
 
@@ -94,12 +100,26 @@ def health_router(checks: Sequence[HealthCheck], timeout: float) -> APIRouter:
 
     @router.get("/readyz", responses={503: {"description": "A dependency is not usable"}})
     async def readyz() -> JSONResponse:
-        """Readiness: the database and Kafka are reachable (503 names what is not)."""
-        results = await run_checks(checks, timeout)
-        ready = all(r == "ok" for r in results.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not-ready", "checks": results},
-            status_code=200 if ready else 503,
-        )
+        """Readiness for this process's role: an API's database; a worker's background work
+        (503 names what is not usable)."""
+        return await _readiness(checks, timeout)
+
+    @router.get(
+        "/readyz/background", responses={503: {"description": "Background work is not running"}}
+    )
+    async def readyz_background() -> JSONResponse:
+        """The background work of this process (relay, consumers, timers, workers) and the
+        servers it needs; ``checks`` is empty where the process runs none."""
+        return await _readiness(background_checks, timeout)
 
     return router
+
+
+async def _readiness(checks: Sequence[HealthCheck], timeout: float) -> JSONResponse:
+    results = await run_checks(checks, timeout)
+    ready = all(r == "ok" for r in results.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not-ready", "checks": results},
+        status_code=200 if ready else 503,
+        headers=None if ready else {"Retry-After": "5"},
+    )
