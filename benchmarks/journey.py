@@ -23,6 +23,13 @@ fall anywhere in any periodic cycle, such as the dispatcher's fallback poll), th
   in the catcher, at the times the catcher recorded (the mail file's mtime, the webhook record's
   ``at``).
 
+With ``--background-writes R`` the N pairings are timed twice: once on an otherwise idle
+platform, then again (N more) while goals and meetings each take R writes a second
+(``POST /goals``, ``POST /meetings`` from a process of their own: ``benchmarks.journey_load``),
+and both sets of figures are reported side by side. The load matters because every service's
+database lives on the same PostgreSQL server, and because the consumers and relays of the
+services the event passes through share the machine with it.
+
 Baselines on the same broker and server, measured in the same run: one Kafka hop as the
 services make it (the relay's producer settings, a consumer group polling as theirs do), and
 PostgreSQL ``NOTIFY`` to a listening connection (what wakes the relay).
@@ -30,6 +37,7 @@ PostgreSQL ``NOTIFY`` to a listening connection (what wakes the relay).
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -51,12 +59,14 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from benchmarks.journey_load import BackgroundLoad, LoadPlan, LoadReport, set_up_load
 from benchmarks.machine import machine_info
 from benchmarks.servers import Scratch, Servers, provided_servers
 from kamu_devstack.platform import Platform, running_platform
 from kamu_devstack.services import SERVICES
 from kamu_shared.auth.mint import mint_token
 from kamu_shared.kafka.producer import event_producer
+from kamu_shared.kafka.topics import events_topic, in_namespace
 
 POLL_SECONDS = 0.005  # between reads of meetings and goals
 CATCHER_POLL_SECONDS = 0.01  # between looks into the catcher's folders (it records the times)
@@ -64,6 +74,9 @@ KAMU_CAPACITY = 10
 SET_UP_CONCURRENCY = 8
 WARM_UP_HOPS = 20
 PAUSE_SECONDS = 1.0  # at most, before each timed pairing (twice the dispatcher's poll period)
+# Under background load, (a) should take: median and p99 (ms).
+TARGET_MEDIAN_MS = 50
+TARGET_P99_MS = 200
 Json = dict[str, Any]
 
 
@@ -79,8 +92,10 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def summary(values: Sequence[float]) -> Json:
-    """Milliseconds: count, median, p90, p99, max."""
+    """Milliseconds: count, median, p90, p99, max (NaN for none)."""
     ms = [v * 1000 for v in values]
+    if not ms:
+        return {"count": 0, **dict.fromkeys(("median", "p90", "p99", "max"), math.nan)}
     return {
         "count": len(ms),
         "median": statistics.median(ms),
@@ -191,6 +206,46 @@ class Sample:
     webhook: float
     window: float  # the poll's uncertainty: last unanswered request sent to first answer
     request: float  # one read's round trip
+    published: float  # when pairing's relay handed the event to Kafka (its record's CreateTime)
+
+
+class RelayWatch:
+    """When pairing's relay handed each ``pairing-created`` event to Kafka: the record's
+    CreateTime, which the relay's producer stamps at ``send``. It splits (a) into the relay's
+    part and the rest (Kafka, the consumer, its transaction, the read). A consumer of our own
+    (no group), reading from the topic's end from before the first timed accept."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, enable_auto_commit=False
+        )
+        self._handed: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for record in self._consumer:
+            headers = {k: v for k, v in record.headers}
+            if headers.get("ce_type", b"").endswith(b".pairing-created.v1") and record.key:
+                self._handed[record.key.decode()] = record.timestamp / 1000
+
+    async def handed(self, subject: str, timeout: float = 30) -> float:
+        deadline = time.monotonic() + timeout
+        while subject not in self._handed:
+            if time.monotonic() > deadline:
+                return math.nan
+            await asyncio.sleep(CATCHER_POLL_SECONDS)
+        return self._handed[subject]
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
 
 
 async def poll_until(check: Callable[[], Awaitable[bool]]) -> tuple[float, float, list[float]]:
@@ -273,15 +328,21 @@ async def set_up(c: Clients, n: int, watch: CatcherWatch) -> list[tuple[str, str
     return made
 
 
-async def one_pairing(c: Clients, watch: CatcherWatch, pairing: tuple[str, str, str]) -> Sample:
+async def meetings_shows_active(c: Clients, pairing_id: str, colleague: str) -> bool:
+    r = await c.call("GET", "meetings", f"/pairings/{pairing_id}/cadence", colleague)
+    return r.status_code == 200 and bool(r.json()["status"] == "active")
+
+
+async def one_pairing(
+    c: Clients, watch: CatcherWatch, relay: RelayWatch, pairing: tuple[str, str, str]
+) -> Sample:
     """Accept one pairing; time its effects in meetings, goals and the catcher."""
     pairing_id, colleague, kamu = pairing
     await c.call("POST", "pairing", f"/pairings/{pairing_id}/accept", kamu, expect=200)
     accepted = time.time()
 
     async def meetings_active() -> bool:
-        r = await c.call("GET", "meetings", f"/pairings/{pairing_id}/cadence", colleague)
-        return r.status_code == 200 and r.json()["status"] == "active"
+        return await meetings_shows_active(c, pairing_id, colleague)
 
     async def goals_knows() -> bool:
         r = await c.call("GET", "goals", f"/people/{colleague}/goals", kamu)
@@ -306,10 +367,14 @@ async def one_pairing(c: Clients, watch: CatcherWatch, pairing: tuple[str, str, 
             await asyncio.sleep(CATCHER_POLL_SECONDS)
         return mail, hook
 
-    meetings, goals, (mail, hook) = await asyncio.gather(
-        poll_until(meetings_active), poll_until(goals_knows), delivered()
+    meetings, goals, (mail, hook), handed = await asyncio.gather(
+        poll_until(meetings_active),
+        poll_until(goals_knows),
+        delivered(),
+        relay.handed(f"pairing-{pairing_id}"),  # the subject: the pairing's stream
     )
     return Sample(
+        published=handed - accepted,
         meetings=meetings[0] - accepted,
         goals=goals[0] - accepted,
         email=mail - accepted,
@@ -319,27 +384,102 @@ async def one_pairing(c: Clients, watch: CatcherWatch, pairing: tuple[str, str, 
     )
 
 
-async def measure_platform(platform: Platform, n: int, warm_up: int) -> list[Sample]:
+@dataclass
+class Measured:
+    idle: list[Sample]
+    loaded: list[Sample] = field(default_factory=list)
+    load: LoadReport | None = None
+
+
+async def time_pairings(
+    c: Clients,
+    watch: CatcherWatch,
+    relay: RelayWatch,
+    pairings: Sequence[tuple[str, str, str]],
+    warm_up: int,
+    pauses: random.Random,
+    label: str,
+) -> list[Sample]:
+    say(
+        f"timing ({label}): {warm_up} untimed warm-up pairings, then {len(pairings) - warm_up} "
+        "one at a time ..."
+    )
+    samples = []
+    for i, pairing in enumerate(pairings):
+        # A random pause, so that each accept falls at a random point of anything periodic
+        # (the dispatcher's fallback poll, timers): back to back, each would come at the same
+        # point of such a cycle (just after the dispatcher's last look, whose wait restarts
+        # when a send finishes) and bias every sample alike.
+        await asyncio.sleep(pauses.uniform(0, PAUSE_SECONDS))
+        sample = await one_pairing(c, watch, relay, pairing)
+        if i >= warm_up:
+            samples.append(sample)
+        if (i + 1) % 50 == 0:
+            say(f"  {i + 1} of {len(pairings)}")
+    return samples
+
+
+async def measure_platform(platform: Platform, n: int, warm_up: int, load_rate: float) -> Measured:
     watch = CatcherWatch(platform.catcher_folder)
     limits = httpx.Limits(max_connections=SET_UP_CONCURRENCY * 2)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         c = Clients(platform, http)
-        pairings = await set_up(c, n + warm_up, watch)
-        say(f"timing: {warm_up} untimed warm-up pairings, then {n} one at a time ...")
-        samples = []
+        load_pairings: list[tuple[str, str]] = []
+        if load_rate:
+            say("set-up: the background load's people and pairings ...")
+            load_pairings = await set_up_load(
+                c.call, lambda pairing, colleague: meetings_shows_active(c, pairing, colleague)
+            )
+        per_phase = n + warm_up
+        pairings = await set_up(c, per_phase * (2 if load_rate else 1), watch)
         pauses = random.Random(8)  # noqa: S311 - pacing, not secrets
-        for i, pairing in enumerate(pairings):
-            # A random pause, so that each accept falls at a random point of anything periodic
-            # (the dispatcher's fallback poll, timers): back to back, each would come at the same
-            # point of such a cycle (just after the dispatcher's last look, whose wait restarts
-            # when a send finishes) and bias every sample alike.
-            await asyncio.sleep(pauses.uniform(0, PAUSE_SECONDS))
-            sample = await one_pairing(c, watch, pairing)
-            if i >= warm_up:
-                samples.append(sample)
-            if (i + 1) % 50 == 0:
-                say(f"  {i + 1} of {len(pairings)}")
-    return samples
+        relay = RelayWatch(
+            platform.kafka_bootstrap,
+            in_namespace(events_topic("pairing"), platform.namespace),
+        )
+        await relay.start()
+        try:
+            return await time_phases(
+                platform, c, watch, relay, pairings, warm_up, pauses, load_rate, load_pairings
+            )
+        finally:
+            await relay.stop()
+
+
+async def time_phases(
+    platform: Platform,
+    c: Clients,
+    watch: CatcherWatch,
+    relay: RelayWatch,
+    pairings: list[tuple[str, str, str]],
+    warm_up: int,
+    pauses: random.Random,
+    load_rate: float,
+    load_pairings: list[tuple[str, str]],
+) -> Measured:
+    per_phase = len(pairings) // (2 if load_rate else 1)
+    idle = await time_pairings(c, watch, relay, pairings[:per_phase], warm_up, pauses, "idle")
+    if not load_rate:
+        return Measured(idle)
+    say(f"background load: {load_rate:g} writes/s to goals and to meetings each ...")
+    load = BackgroundLoad(
+        LoadPlan(
+            goals_url=platform.url("goals"),
+            meetings_url=platform.url("meetings"),
+            jwt_secret=platform.secrets["jwt"],
+            rate=load_rate,
+            pairings=load_pairings,
+        )
+    )
+    await asyncio.to_thread(load.start)
+    try:
+        # The warm-up pairings also give the load's process time to start and settle.
+        loaded = await time_pairings(
+            c, watch, relay, pairings[per_phase:], warm_up, pauses, "under load"
+        )
+    finally:
+        report = await asyncio.to_thread(load.stop)
+    return Measured(idle, loaded, report)
 
 
 async def kafka_round_trips(servers: Servers, scratch: Scratch, n: int) -> list[float]:
@@ -406,6 +546,48 @@ async def notify_round_trips(url: str, n: int) -> list[float]:
         await listener.close()
 
 
+def loaded_section(r: Json) -> str:
+    """The side-by-side table of the run under background load ("" without one)."""
+    if "loaded" not in r:
+        return ""
+    idle, loaded, load = r["figures"], r["loaded"], r["load"]
+
+    def row(name: str, key: str) -> str:
+        a, b = idle[key], loaded[key]
+        return (
+            f"| {name} | {a['median']:.1f} | {a['p90']:.1f} | {a['p99']:.1f} "
+            f"| {b['median']:.1f} | {b['p90']:.1f} | {b['p99']:.1f} | {b['max']:.1f} |"
+        )
+
+    meetings = loaded["meetings"]
+    met = meetings["median"] < TARGET_MEDIAN_MS and meetings["p99"] < TARGET_P99_MS
+    return f"""
+## Under background load
+
+Then {loaded["meetings"]["count"]} more pairings (after {r["warm_up"]} untimed warm-up ones)
+timed the same way while goals and meetings each took {r["background_writes"]:g} writes a
+second from a process of their own (`benchmarks/journey_load.py`: `POST /goals` and
+`POST /meetings` on a fixed schedule, for people whose notifications go to the in-app inbox
+only): {load["goals_rate"]:.1f} and {load["meetings_rate"]:.1f} successful writes/s over
+{load["seconds"]:.0f} s, {load["failed"]} failed, {load["skipped"]} not sent (too many in flight).
+A read of meetings or goals took {r["loaded_request_ms"]:.1f} ms at the median meanwhile
+({r["request_ms"]:.1f} ms idle).
+
+| latency (ms) | idle median | p90 | p99 | loaded median | p90 | p99 | max |
+|---|--:|--:|--:|--:|--:|--:|--:|
+{row("(a) accept → meetings shows the pairing active", "meetings")}
+{row("(a) of which: accept → pairing's relay hands the event to Kafka", "published")}
+{row("(a) of which: handed to Kafka → meetings shows it", "consumed")}
+{row("(a) accept → goals knows the Kamu", "goals")}
+{row("(b) accept → colleague's email in the catcher", "email")}
+{row("(b) accept → colleague's webhook in the catcher", "webhook")}
+
+Target under load for (a) accept → meetings: median below {TARGET_MEDIAN_MS} ms and p99 below
+{TARGET_P99_MS} ms: **{"met" if met else "missed"}** ({meetings["median"]:.1f} ms and
+{meetings["p99"]:.1f} ms).
+"""
+
+
 def markdown(r: Json) -> str:
     def row(name: str, s: Json) -> str:
         return (
@@ -416,7 +598,7 @@ def markdown(r: Json) -> str:
     f = r["figures"]
     return f"""# Journey latency benchmark
 
-Generated by `python -m benchmarks.journey --pairings {r["pairings"]}` on {r["date"]}:
+Generated by `python -m benchmarks.journey {r["arguments"]}` on {r["date"]}:
 {r["cores"]} cores ({r["cpu"]}), 1-minute load average {r["load_before"]:.2f} before and
 {r["load_after"]:.2f} after; Kafka: {r["kafka"]}; PostgreSQL: {r["postgres"]}.
 
@@ -430,24 +612,31 @@ measured from the moment the accept's HTTP response is received.
 | latency (ms) | count | median | p90 | p99 | max |
 |---|--:|--:|--:|--:|--:|
 {row("(a) accept → meetings shows the pairing active", f["meetings"])}
+{row("(a) of which: accept → pairing's relay hands the event to Kafka", f["published"])}
+{row("(a) of which: handed to Kafka → meetings shows it", f["consumed"])}
 {row("(a) accept → goals knows the Kamu", f["goals"])}
 {row("(b) accept → colleague's email in the catcher", f["email"])}
 {row("(b) accept → colleague's webhook in the catcher", f["webhook"])}
 {row("baseline: one Kafka hop (relay's producer → consumer group)", f["kafka_hop"])}
 {row("baseline: PostgreSQL NOTIFY → listener", f["notify"])}
-
+{loaded_section(r)}
 ## What is measured
 
 **(a) Command accepted to read model updated in another service.** The `pairing-created`
 event, committed with the accept, is published by pairing's relay and applied by the meetings
 (or goals) consumer; the time is when the first read showing it (`GET /pairings/{{id}}/cadence`
 answering `active`; `GET /people/{{colleague}}/goals` answering the Kamu instead of 404) is
-received. Both are polled every {r["poll_ms"]:.0f} ms, so the figure is an upper bound: the
-change became visible somewhere between the sending of the last read that did not show it and
-the receipt of the first that did. That window was {r["window_ms"]:.1f} ms at the median (a
-read took {r["request_ms"]:.1f} ms), so the poll adds about half of it, some
-{r["window_ms"] / 2:.0f} ms, to a typical figure. The polling also costs the two services CPU
-that their consumers compete for.
+received. The two rows "of which" split it at the moment pairing's relay handed the event to
+Kafka (the record's CreateTime, which the relay's producer stamps when it sends; read by a
+consumer of the benchmark's own), so the relay's part (woken by the append's `NOTIFY`, held
+back only by transactions of pairing's own database) shows apart from Kafka, the meetings
+consumer and the read; it can be slightly negative, as the relay may send before the accept's
+answer reaches the client. Both reads are polled every {r["poll_ms"]:.0f} ms, so the figure is
+an upper bound: the change became visible somewhere between the sending of the last read that
+did not show it and the receipt of the first that did. That window was
+{r["window_ms"]:.1f} ms at the median (a read took {r["request_ms"]:.1f} ms), so the poll adds
+about half of it, some {r["window_ms"] / 2:.0f} ms, to a typical figure. The polling also
+costs the two services CPU that their consumers compete for.
 
 **(b) Event to notification delivered.** The same event consumed by notifications, planned as
 ledger rows, claimed by the dispatcher and sent; the time is when the catcher received it, by
@@ -473,7 +662,10 @@ subject, check the ledger, apply, record) before a read can see it. The settings
 
 - `KAMU_RELAY_POLL_INTERVAL_SECONDS` (1 s) only when a `NOTIFY` is missed: the relay is woken
   by every append, so it does not show here; a relay that lost its listener would add up to
-  1 s.
+  1 s. Committed events that wait behind a running transaction of pairing's own database are
+  looked for again after `KAMU_RELAY_RECHECK_INITIAL_SECONDS` (10 ms, doubling while they
+  wait); transactions of the other services' databases on the same server hold nothing back
+  (decision 0004), which the row "accept → pairing's relay hands the event to Kafka" shows.
 - `linger_ms=5` in `kamu_shared.kafka.producer.event_producer`: up to 5 ms of batching per
   publish; `acks=all` waits for the in-sync replicas (one broker here).
 - The consumer's fetch wait (`getmany(timeout_ms=500)` and aiokafka's fetch defaults) bounds
@@ -517,7 +709,19 @@ async def baselines(
     return await kafka_round_trips(servers, scratch, n), await notify_round_trips(database, n)
 
 
-def run(servers: Servers, n: int, warm_up: int, state_dir: Path) -> Json:
+def figures(samples: Sequence[Sample]) -> Json:
+    split = [s for s in samples if not math.isnan(s.published)]
+    return {
+        "published": summary([s.published for s in split]),
+        "consumed": summary([s.meetings - s.published for s in split]),
+        "meetings": summary([s.meetings for s in samples]),
+        "goals": summary([s.goals for s in samples]),
+        "email": summary([s.email for s in samples]),
+        "webhook": summary([s.webhook for s in samples]),
+    }
+
+
+def run(servers: Servers, n: int, warm_up: int, state_dir: Path, load_rate: float = 0) -> Json:
     scratch = Scratch(servers)
     try:
         machine, databases = asyncio.run(prepare(servers, scratch))
@@ -527,14 +731,17 @@ def run(servers: Servers, n: int, warm_up: int, state_dir: Path) -> Json:
         with running_platform(
             state_dir, servers.kafka_bootstrap, databases, namespace=namespace
         ) as platform:
-            samples = asyncio.run(measure_platform(platform, n, warm_up))
+            measured = asyncio.run(measure_platform(platform, n, warm_up, load_rate))
         hops, notify = asyncio.run(baselines(servers, scratch, databases["pairing"], n))
         load_after = os.getloadavg()[0]
     finally:
         asyncio.run(scratch.drop_all())
-    return {
+    samples = measured.idle
+    result: Json = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "pairings": n,
+        "arguments": f"--pairings {n}"
+        + (f" --background-writes {load_rate:g}" if load_rate else ""),
         "warm_up": warm_up,
         "cores": machine["cores"],
         "cpu": machine["cpu"],
@@ -557,27 +764,48 @@ def run(servers: Servers, n: int, warm_up: int, state_dir: Path) -> Json:
         "request_ms": statistics.median(s.request for s in samples) * 1000,
         "window_ms": statistics.median(s.window for s in samples) * 1000,
         "figures": {
-            "meetings": summary([s.meetings for s in samples]),
-            "goals": summary([s.goals for s in samples]),
-            "email": summary([s.email for s in samples]),
-            "webhook": summary([s.webhook for s in samples]),
+            **figures(samples),
             "kafka_hop": summary(hops),
             "notify": summary(notify),
         },
     }
+    if measured.load is not None:
+        report = measured.load
+        result["background_writes"] = load_rate
+        result["loaded"] = figures(measured.loaded)
+        result["loaded_request_ms"] = statistics.median(s.request for s in measured.loaded) * 1000
+        result["load"] = {
+            "seconds": report.seconds,
+            "goals_rate": report.rate("goals"),
+            "meetings_rate": report.rate("meetings"),
+            "failed": sum(report.failed.values()),
+            "skipped": sum(report.skipped.values()),
+            "errors": report.errors[:5],
+        }
+        for error in report.errors[:5]:
+            say(f"background write failed: {error}")
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pairings", type=int, default=200, help="timed pairings (default 200)")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks/journey.md"))
+    parser.add_argument(
+        "--background-writes",
+        type=float,
+        default=0,
+        metavar="RATE",
+        help="also time N more pairings while goals and meetings each take RATE writes/s "
+        "(default 0: idle only)",
+    )
     args = parser.parse_args()
     warm_up = max(5, args.pairings // 20)
     state_dir = Path(tempfile.mkdtemp(prefix="kamu-bench-journey-"))
     state_dir.chmod(0o755)  # PostgreSQL's own user may need to traverse it when we are root
     try:
         with provided_servers() as servers:
-            result = run(servers, args.pairings, warm_up, state_dir)
+            result = run(servers, args.pairings, warm_up, state_dir, args.background_writes)
     finally:
         shutil.rmtree(state_dir, ignore_errors=True)
     text = markdown(result)

@@ -86,7 +86,9 @@ async def run_service(settings: ServiceSettings, service: ServiceDefinition) -> 
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             ready = (await client.get("/readyz")).json()
-        assert set(ready["checks"]) == {"postgres", "kafka", "consumers"}
+            background = (await client.get("/readyz/background")).json()
+        assert set(ready["checks"]) == {"postgres"}  # an API needs only its database
+        assert set(background["checks"]) == {"postgres", "kafka", "consumers"}
 
 
 @pytest.fixture
@@ -132,6 +134,69 @@ def test_dead_letters_are_listed_and_replayed_and_projections_rebuilt(
     assert any("3/3 events (100%)" in line for line in rebuilt)  # progress, shown as it goes
     assert rebuilt[-1].startswith("rebuilt notes_per_thing: 3 events")
     assert asyncio.run(_count(database, "reactions", 3))
+
+
+def test_one_event_is_listed_replayed_and_discarded_by_its_id_with_json_answers(
+    database, kafka_bootstrap, capsys
+):
+    """What ``./kamu dlq`` asks each service: ``--event-id`` to pick one event in every group,
+    ``--json`` answers a tool can merge, a discard's who and why in the log."""
+    suffix = uuid.uuid4().hex[:8]
+    service = definition(f"example{suffix}", f"reactions-{suffix}")
+    group = f"reactions-{suffix}"
+    settings = ServiceSettings(
+        service_name=service.name,
+        database_url=database,
+        kafka_bootstrap=kafka_bootstrap,
+        consumer_retry_attempts=2,
+        consumer_backoff_initial_seconds=0.01,
+        relay_poll_interval_seconds=0.1,
+        log_format="json",
+    )
+    asyncio.run(run_service(settings, service))
+
+    logged: list[str] = []
+
+    def cli(*argv: str, code: int = 0) -> list[dict]:
+        capsys.readouterr()
+        assert service_main(service, settings, list(argv)) == code
+        captured = capsys.readouterr()
+        logged.append(captured.err)
+        return [json.loads(line) for line in captured.out.splitlines()]
+
+    [parked] = cli("dlq", "list")
+    poison = parked["event_id"]
+    assert (parked["service"], parked["group"]) == (service.name, group)
+    assert cli("dlq", "list", "--event-id", poison) == [parked]
+    assert cli("dlq", "list", "--event-id", str(uuid.uuid4())) == []
+    assert cli("dlq", "replay", "--json", "--event-id", poison, code=1) == [
+        {"service": service.name, "group": group, "replayed": 0, "failed": 1, "still_parked": 1},
+        {
+            "service": service.name,
+            "group": "projection.notes_per_thing",
+            "replayed": 0,
+            "failed": 0,
+            "still_parked": 0,
+        },
+    ]
+
+    answers = cli(
+        "dlq", "discard", "--json", "--event-id", poison, "--reason", "bad data", "--by", "ops"
+    )
+    [record] = [json.loads(line) for line in logged[-1].splitlines() if "discarded" in line]
+    assert (record["event"], record["event_id"], record["by"], record["reason"]) == (
+        "message-discarded",
+        poison,
+        "ops",
+        "bad data",
+    )
+    assert [(a["group"], len(a["discarded"]), a["by"], a["reason"]) for a in answers] == [
+        (group, 1, "ops", "bad data"),
+        ("projection.notes_per_thing", 0, "ops", "bad data"),
+    ]
+    assert answers[0]["discarded"][0]["status"] == "discarded"
+    assert cli("dlq", "list") == []
+    assert [p["event_id"] for p in cli("dlq", "list", "--status", "discarded")] == [poison]
 
 
 async def _cure(url: str) -> None:

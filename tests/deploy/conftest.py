@@ -1,33 +1,32 @@
-"""What the deploy/ tests share: the Go tools they check with, built once per machine, and what
-those tools make of deploy/compose.yaml, deploy/k8s and deploy/docker/Dockerfile.
+"""What the deploy/ tests share: the Go tools they check with, and what those tools make of
+deploy/compose.yaml, deploy/k8s and deploy/docker/Dockerfile.
 
 The tools come from deploy/tools (one Go module, versions pinned by its go.mod and go.sum):
 ``composecheck`` (compose-go, the loader inside ``docker compose``), ``dockerfilecheck``
 (BuildKit's Dockerfile parser), ``kustomize`` and ``promtool`` (Prometheus's own checker, for
 deploy/prometheus and the dashboards' queries). No Docker engine and no cluster are needed,
-only Go. The binaries go to ``.cache/tools/bin`` under a name that carries a hash of the tools'
-sources, so a build happens once per change of deploy/tools; a file lock keeps two pytest-xdist
-workers from building at the same time.
+only Go. :mod:`kamu_devstack.gotools` builds them once per change of deploy/tools: ``./kamu
+test`` before pytest starts, and this file after collection when pytest is run directly (a
+cold build takes minutes, past any test's time limit, so never inside a test or fixture).
+The fixtures only find the binaries.
 """
 
-import fcntl
-import hashlib
+import contextlib
 import json
-import os
-import shutil
 import subprocess
-import tempfile
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from kamu_devstack.errors import InfraError
+from kamu_devstack.gotools import DeployTools, ensure_tools, find_tools
+
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS_SOURCE = ROOT / "deploy" / "tools"
-BIN = ROOT / ".cache" / "tools" / "bin"
+HERE = Path(__file__).resolve().parent
 COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
 K8S_DIR = ROOT / "deploy" / "k8s"
 SERVICES = ("pairing", "meetings", "goals", "notifications", "insights")
@@ -41,98 +40,40 @@ SECRETS: dict[str, tuple[str, ...]] = {
     "KAMU_SLACK_WEBHOOK_URL": ("notifications",),
     "KAMU_TEAMS_WEBHOOK_URL": ("notifications",),
 }
-_BUILD_TIMEOUT = 900  # seconds; a cold build (nothing downloaded or cached yet): a few minutes
 
 
-@dataclass(frozen=True)
-class DeployTools:
-    composecheck: Path
-    dockerfilecheck: Path
-    kustomize: Path
-    promtool: Path
+def _terminal(config: pytest.Config) -> Callable[[str], None]:
+    """Lines straight to the terminal, past output capturing. An xdist worker's own terminal
+    output is never shown, so a worker writes to its standard error, which is."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    worker = getattr(config, "workerinput", {}).get("workerid")
+
+    def say(line: str) -> None:
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            if worker is None and reporter is not None:
+                reporter.write_line(line)
+            else:
+                print(f"[{worker}] {line}", file=sys.stderr, flush=True)
+
+    return say
 
 
-_PACKAGES = {
-    "composecheck": "./composecheck",
-    "dockerfilecheck": "./dockerfilecheck",
-    "kustomize": "sigs.k8s.io/kustomize/kustomize/v5",
-    "promtool": "github.com/prometheus/prometheus/cmd/promtool",
-}
-
-
-def _go() -> str:
-    found = shutil.which("go") or next(
-        (p for p in ("/usr/local/go/bin/go", "/usr/lib/go/bin/go") if os.access(p, os.X_OK)), None
-    )
-    if found is None:
-        raise RuntimeError(
-            "the deploy tests build their checkers with Go 1.26 or newer, and no `go` was found "
-            "on PATH or in /usr/local/go/bin: install Go (for example apt-get install golang-go "
-            "where that is 1.26+) and run the tests again"
-        )
-    return found
-
-
-# remove_all_sd leaves Prometheus's cloud service discoveries (and their SDKs) out of promtool,
-# enable_dns_sd keeps the one deploy/prometheus/prometheus.yml uses: a build of minutes, not tens.
-_BUILD = ("build", "-ldflags=-s -w", "-tags=remove_all_sd,enable_dns_sd")
-
-
-def _sources_hash() -> str:
-    digest = hashlib.sha256(" ".join(_BUILD).encode())
-    files = sorted(
-        p
-        for p in TOOLS_SOURCE.rglob("*")
-        if p.is_file() and (p.suffix == ".go" or p.name in ("go.mod", "go.sum"))
-    )
-    for path in files:
-        digest.update(str(path.relative_to(TOOLS_SOURCE)).encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()[:12]
-
-
-def build_tools() -> DeployTools:
-    """The binaries for the current deploy/tools sources; built only when missing."""
-    key = _sources_hash()
-    paths = {name: BIN / f"{name}-{key}" for name in _PACKAGES}
-    if all(p.exists() for p in paths.values()):
-        return DeployTools(**paths)
-    BIN.mkdir(parents=True, exist_ok=True)
-    with (BIN / ".deploy-tools.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not all(p.exists() for p in paths.values()):  # another worker may have built them
-            _build(paths)
-    return DeployTools(**paths)
-
-
-def _build(paths: dict[str, Path]) -> None:
-    env = {
-        **os.environ,
-        "CGO_ENABLED": "0",
-        # go.sum is committed: nothing may change it; no VCS stamping (a clone may lack .git).
-        "GOFLAGS": f"{os.environ.get('GOFLAGS', '')} -mod=readonly -buildvcs=false",
-    }
-    if not os.environ.get("HOME"):  # Go keeps its caches under HOME unless told otherwise
-        env.setdefault("GOCACHE", str(ROOT / ".cache" / "go" / "build"))
-        env.setdefault("GOPATH", str(ROOT / ".cache" / "go" / "path"))
-    with tempfile.TemporaryDirectory(dir=BIN) as tmp:
-        result = subprocess.run(
-            [_go(), *_BUILD, "-o", f"{tmp}/", *_PACKAGES.values()],
-            cwd=TOOLS_SOURCE,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=_BUILD_TIMEOUT,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"building deploy/tools failed:\n{result.stderr}")
-        for name, path in paths.items():
-            os.replace(Path(tmp) / name, path)
-    for name, path in paths.items():  # older builds of the same tool
-        for stale in BIN.glob(f"{name}-*"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When pytest runs directly (not through ``./kamu test``, which builds them first) and
+    deploy tests are selected, build the tools now, after collection: outside every test's
+    time limit, with progress on the terminal. With pytest-xdist each worker collects; the
+    first builds, the other waits on the build's lock and then finds the binaries."""
+    if find_tools() is not None:
+        return
+    if not any(HERE in Path(item.path).parents for item in session.items):
+        return
+    say = _terminal(session.config)
+    say("kamu: the deploy tests' Go tools are not built yet: building them before the tests")
+    try:
+        ensure_tools(say)
+    except InfraError as exc:  # the tests that need the tools say why they cannot run
+        say(f"kamu: {exc}")
 
 
 def _run_tool(*args: str | Path) -> str:
@@ -147,7 +88,15 @@ def _run_tool(*args: str | Path) -> str:
 
 @pytest.fixture(scope="session")
 def deploy_tools() -> DeployTools:
-    return build_tools()
+    found = find_tools()
+    if found is None:
+        pytest.fail(
+            "the deploy tests' Go tools are not built for the current deploy/tools (building "
+            "them after collection failed or was interrupted: see above). Build them with "
+            "`./kamu test` or `.venv/bin/python -m kamu_devstack.gotools` (needs Go 1.26.7+)",
+            pytrace=False,
+        )
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -192,6 +192,8 @@ def _relay_task(runtime: Runtime) -> Supervised:
         name=f"{runtime.definition.name}-relay",
         batch_size=s.relay_batch_size,
         poll_interval=s.relay_poll_interval_seconds,
+        recheck_initial=s.relay_recheck_initial_seconds,
+        unready_lag=s.relay_unready_lag_seconds,
         producer_factory=lambda: event_producer(
             s.kafka_bootstrap, f"{runtime.definition.name}-relay"
         ),
@@ -204,7 +206,7 @@ def _relay_task(runtime: Runtime) -> Supervised:
         )
         await relay.run_forever(stop)
 
-    return _supervised(runtime, "relay", body, getattr(relay, "problem", lambda: None))  # TEMP
+    return _supervised(runtime, "relay", body, relay.problem)
 
 
 def _supervised(

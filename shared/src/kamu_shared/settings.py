@@ -54,13 +54,43 @@ class ServiceSettings(BaseSettings):
         description="Replicas of topics a service creates itself (its event topic if missing, its "
         "dead-letter topics): 3 on a production cluster, 1 on a single broker.",
     )
-    relay_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    relay_poll_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How long the relay waits for a NOTIFY before it looks anyway; also the "
+        "longest pause between its looks while committed events wait behind a running "
+        "transaction.",
+    )
+    relay_recheck_initial_seconds: float = Field(
+        default=0.01,
+        gt=0,
+        description="First pause before the relay looks again when committed events wait "
+        "behind a transaction of its database that is still running (whose end may send no "
+        "NOTIFY); doubles with each such look up to relay_poll_interval_seconds.",
+    )
+    relay_unready_lag_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="The relay's readiness check fails while, leading, its oldest unpublished "
+        "event is older.",
+    )
     relay_batch_size: int = Field(default=500, ge=1)
     consumer_stall_timeout_seconds: float = Field(default=30.0, gt=0)
     consumer_retry_attempts: int = Field(default=5, ge=1)
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=10.0, gt=0)
     database_pool_size: int = Field(default=10, ge=1)
+    task_restart_backoff_initial_seconds: float = Field(
+        default=0.5, gt=0, description="First pause before a background task that ended restarts."
+    )
+    task_restart_backoff_max_seconds: float = Field(
+        default=30.0, gt=0, description="Longest pause between restarts of a background task."
+    )
+    unavailable_retry_after_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Retry-After of the 503 answered while PostgreSQL or Kafka cannot be reached.",
+    )
 
     @model_validator(mode="after")
     def _no_placeholders(self) -> Self:

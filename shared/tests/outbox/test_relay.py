@@ -2,10 +2,12 @@
 
 import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -44,8 +46,7 @@ def relay_for(migrated_db, store, pool, kafka_bootstrap, topic, **kwargs) -> Out
         topic=topic,
         source=SOURCE,
         producer_factory=lambda: event_producer(kafka_bootstrap, "test-relay"),
-        poll_interval=0.2,
-        **kwargs,
+        **{"poll_interval": 0.2, **kwargs},
     )
 
 
@@ -253,3 +254,219 @@ BACKLOG = "kamu_relay_backlog_events"
 
 async def _is(read, expected: float) -> bool:
     return read() == expected
+
+
+async def _open_writing_transaction(url: str) -> asyncpg.Connection:
+    """A connection whose transaction has a transaction id and stays open until closed."""
+    conn = await asyncpg.connect(url)
+    await conn.execute("BEGIN")
+    await conn.fetchval("SELECT pg_current_xact_id()")
+    return conn
+
+
+async def _published(topic: str, at_least: int) -> bool:
+    return (_gauge("kamu_relay_published_total", topic) or 0) >= at_least
+
+
+async def test_a_transaction_open_in_another_database_does_not_hold_the_relay_back(
+    store, pool, migrated_db, make_database, kafka_bootstrap, topic
+):
+    """Every service's database lives on one server: another one's forgotten transaction
+    must not stop this relay (it did for as long as the transaction lasted)."""
+    elsewhere = await _open_writing_transaction(await make_database("elsewhere"))
+    relay = relay_for(migrated_db, store, pool, kafka_bootstrap, topic, poll_interval=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_forever(stop))
+    try:
+        for version in range(5):
+            await store.append([one("s", version)])
+
+        assert await eventually(lambda: _published(topic, 5), timeout=20)
+        assert elsewhere.is_in_transaction()  # published while it is still open
+        assert relay.problem() is None
+    finally:
+        await elsewhere.close()
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    envelopes = await read_topic(kafka_bootstrap, topic, expect_at_least=5)
+    assert [e.sequence for e in envelopes] == [1, 2, 3, 4, 5]
+
+
+@pytest.fixture
+async def ordered_topic(kafka_bootstrap, topic_name):
+    """One partition: the topic's order is the order the relay published in."""
+    name = topic_name("relay-ordered")
+    await ensure_topics(kafka_bootstrap, [name], partitions=1)
+    return name
+
+
+async def _commit_order(pool) -> list[uuid.UUID]:
+    rows = await pool.fetch("SELECT event_id FROM kamu_events ORDER BY transaction_id, position")
+    return [r["event_id"] for r in rows]
+
+
+async def test_a_transaction_open_in_this_database_holds_later_commits_back_then_all_go_in_order(
+    store, pool, migrated_db, kafka_bootstrap, ordered_topic
+):
+    """The gap guarantee: rows committed after a still-open writer wait for it; once it
+    commits, its rows and the later ones go out in (transaction, position) order."""
+    topic = ordered_topic
+    relay = relay_for(migrated_db, store, pool, kafka_bootstrap, topic)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_forever(stop))
+    try:
+        await store.append([one("first", NO_STREAM)])
+        assert await eventually(lambda: _published(topic, 1))
+        async with pool.acquire() as slow:
+            tx = slow.transaction()
+            await tx.start()
+            await store.append([one("slow", NO_STREAM), one("slow-too", NO_STREAM)], conn=slow)
+            for stream in ("fast-1", "fast-2", "fast-3"):
+                await store.append([one(stream, NO_STREAM)])  # committed, higher positions
+            assert await eventually(lambda: _is(lambda: _gauge(BACKLOG, topic), 3))
+            assert _gauge("kamu_relay_published_total", topic) == 1  # nothing past the gap
+            await tx.commit()
+        assert await eventually(lambda: _published(topic, 6))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+    envelopes = await read_topic(kafka_bootstrap, topic, expect_at_least=6)
+    assert [e.id for e in envelopes] == await _commit_order(pool)
+    assert [e.subject for e in envelopes] == [
+        "first",
+        "slow",
+        "slow-too",
+        "fast-1",
+        "fast-2",
+        "fast-3",
+    ]
+
+
+async def test_a_held_back_relay_looks_again_soon_without_a_notify(
+    store, pool, migrated_db, kafka_bootstrap, topic
+):
+    """A transaction of this database that appends nothing sends no NOTIFY when it ends: the
+    relay looks again after short, growing pauses instead of its whole poll interval."""
+    blocker = await _open_writing_transaction(migrated_db)
+    relay = relay_for(migrated_db, store, pool, kafka_bootstrap, topic, poll_interval=120)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_forever(stop))
+    try:
+        await store.append([one("waits", NO_STREAM)])
+        assert await eventually(lambda: _is(lambda: _gauge(BACKLOG, topic), 1))
+        await blocker.execute("COMMIT")
+
+        assert await eventually(lambda: _published(topic, 1), timeout=20)  # poll: 120 s
+    finally:
+        await blocker.close()
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_concurrent_writers_committing_late_lose_nothing_and_keep_each_streams_order(
+    store, pool, migrated_db, make_database, kafka_bootstrap, topic
+):
+    """Many appends, each committing after a random delay (so transactions constantly commit
+    after ones with higher positions), some rolled back, while transactions of another
+    database come and go: each stream reaches the topic whole, once, in order."""
+    elsewhere_url = await make_database("elsewhere")
+    relay = relay_for(migrated_db, store, pool, kafka_bootstrap, topic, recheck_initial=0.005)
+    stop = asyncio.Event()
+    relay_task = asyncio.create_task(relay.run_forever(stop))
+    rng = random.Random(15)
+    streams = [f"s-{i}" for i in range(6)]
+    committed: set[uuid.UUID] = set()
+    rolled_back: set[uuid.UUID] = set()
+    writing = asyncio.Event()
+
+    async def writer() -> None:
+        for _ in range(15):
+            stream = rng.choice(streams)
+            event = NewEvent("kamu.example.thing-happened.v1", {}, datetime.now(UTC))
+            async with pool.acquire() as conn:
+                tx = conn.transaction()
+                await tx.start()
+                await store.append([StreamAppend(stream, "thing", None, [event])], conn=conn)
+                await asyncio.sleep(rng.uniform(0, 0.03))
+                if rng.random() < 0.1:
+                    await tx.rollback()
+                    rolled_back.add(event.event_id)
+                else:
+                    await tx.commit()
+                    committed.add(event.event_id)
+
+    async def elsewhere() -> None:
+        conn = await asyncpg.connect(elsewhere_url)
+        try:
+            while not writing.is_set():
+                async with conn.transaction():
+                    await conn.fetchval("SELECT pg_current_xact_id()")
+                    await asyncio.sleep(rng.uniform(0, 0.05))
+        finally:
+            await conn.close()
+
+    noise = [asyncio.create_task(elsewhere()) for _ in range(2)]
+    try:
+        await asyncio.gather(*(writer() for _ in range(8)))
+        writing.set()
+        await asyncio.gather(*noise)
+        assert await eventually(lambda: _published(topic, len(committed)))
+    finally:
+        writing.set()
+        stop.set()
+        await asyncio.wait_for(relay_task, 30)
+
+    envelopes = await read_topic(kafka_bootstrap, topic, expect_at_least=len(committed))
+    assert {e.id for e in envelopes} == committed
+    assert len(envelopes) == len(committed)  # once each
+    assert not rolled_back & {e.id for e in envelopes}
+    for stream in streams:
+        sequences = [e.sequence for e in envelopes if e.subject == stream]
+        assert sequences == list(range(1, len(sequences) + 1)), stream
+
+
+async def test_readiness_problem_names_a_lag_past_the_threshold_then_clears(
+    store, pool, migrated_db, kafka_bootstrap, topic
+):
+    blocker = await _open_writing_transaction(migrated_db)
+    relay = relay_for(migrated_db, store, pool, kafka_bootstrap, topic, unready_lag=0.5)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_forever(stop))
+    try:
+        await store.append([one("waits", NO_STREAM)])
+
+        problem = await eventually(lambda: _value(relay.problem))
+        assert problem.startswith("lagging: the oldest unpublished event is")
+
+        await blocker.execute("ROLLBACK")
+        assert await eventually(lambda: _published(topic, 1))
+        assert await eventually(lambda: _value(lambda: relay.problem() is None))
+    finally:
+        await blocker.close()
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert relay.problem() is None  # no longer leading, nothing failed
+
+
+async def test_readiness_problem_names_a_failing_relay(store, pool, migrated_db, topic):
+    relay = OutboxRelay(
+        dsn=migrated_db,
+        store=store,
+        pool=pool,
+        topic=topic,
+        source=SOURCE,
+        producer_factory=lambda: event_producer("127.0.0.1:1", "test-relay"),  # nothing listens
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_forever(stop, backoff=0.2))
+    try:
+        problem = await eventually(lambda: _value(relay.problem))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert problem.startswith("failing: ")
+
+
+async def _value(read):
+    return read()

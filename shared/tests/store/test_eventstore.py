@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -156,3 +157,103 @@ async def test_an_append_joining_a_transaction_counts_once_it_succeeded(store, p
             await store.append([append("s-1", NO_STREAM, kind)], conn=conn)
 
     assert appended(kind) == 2
+
+
+async def _open_writing_transaction(url: str) -> asyncpg.Connection:
+    """A connection whose transaction has a transaction id and stays open until closed."""
+    conn = await asyncpg.connect(url)
+    await conn.execute("BEGIN")
+    await conn.fetchval("SELECT pg_current_xact_id()")
+    return conn
+
+
+async def test_a_transaction_open_in_another_database_does_not_hold_reads_back(
+    store, make_database
+):
+    """Snapshots are cluster-wide; only transactions that can write here may hold reads back."""
+    elsewhere = await _open_writing_transaction(await make_database("elsewhere"))
+    try:
+        await store.append([append("a", NO_STREAM, "x")])
+        await store.append([append("b", NO_STREAM, "y")])
+
+        read = await store.read_committed(Checkpoint())
+
+        assert [e.stream_id for e in read] == ["a", "b"]
+        assert elsewhere.is_in_transaction()  # still open while we read past it
+    finally:
+        await elsewhere.close()
+
+
+async def test_the_oldest_transaction_of_this_database_is_the_horizon_not_an_older_one_elsewhere(
+    store, migrated_db, make_database
+):
+    elsewhere = await _open_writing_transaction(await make_database("elsewhere"))
+    await store.append([append("before", NO_STREAM, "x")])  # after the other database's
+    here = await _open_writing_transaction(migrated_db)
+    try:
+        await store.append([append("after", NO_STREAM, "y")])  # after ours: held back
+
+        while_open = await store.read_committed(Checkpoint())
+        await here.execute("COMMIT")
+        after_commit = await store.read_committed(Checkpoint())
+    finally:
+        await here.close()
+        await elsewhere.close()
+
+    assert [e.stream_id for e in while_open] == ["before"]
+    assert [e.stream_id for e in after_commit] == ["before", "after"]
+
+
+async def test_a_reader_without_privileges_sees_other_roles_transactions_elsewhere(
+    store, migrated_db, make_database, postgres_url
+):
+    """pg_stat_activity shows every role's datid and backend_xid to every role: a relay
+    connecting as an unprivileged service role is not held back by another service's role."""
+    suffix = uuid.uuid4().hex[:8]
+    reader_role, writer_role = f"kamu_t_reader_{suffix}", f"kamu_t_writer_{suffix}"
+    other = await make_database("elsewhere")
+    admin = await asyncpg.connect(postgres_url)
+    ours = await asyncpg.connect(migrated_db)
+    try:
+        for role in (reader_role, writer_role):
+            await admin.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER')
+        await ours.execute(f'GRANT SELECT ON kamu_events TO "{reader_role}"')
+        elsewhere = await _open_writing_transaction(_as_role(other, writer_role))
+        reader = await asyncpg.connect(_as_role(migrated_db, reader_role))
+        try:
+            await store.append([append("a", NO_STREAM, "x")])
+            privileged = await reader.fetchval("SELECT pg_has_role('pg_read_all_stats', 'MEMBER')")
+            read = await store.read_committed(Checkpoint(), conn=reader)
+        finally:
+            await reader.close()
+            await elsewhere.close()
+        assert not privileged
+        assert [e.stream_id for e in read] == ["a"]
+    finally:
+        await ours.execute(f'REVOKE ALL ON kamu_events FROM "{reader_role}"')
+        for role in (reader_role, writer_role):
+            await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await ours.close()
+        await admin.close()
+
+
+def _as_role(url: str, role: str) -> str:
+    """``url`` with another user (the test servers trust loopback connections)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+
+
+async def test_a_read_inside_a_transaction_looks_at_the_backends_again(store, pool, make_database):
+    """PostgreSQL caches the backends' status for the rest of a transaction; the store looks
+    afresh, so a transaction elsewhere that began after an earlier look holds nothing back."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.fetchval("SELECT count(*) FROM pg_stat_activity")  # caches the status
+        elsewhere = await _open_writing_transaction(await make_database("elsewhere"))
+        try:
+            await store.append([append("a", NO_STREAM, "x")])
+            read = await store.read_committed(Checkpoint(), conn=conn)
+        finally:
+            await elsewhere.close()
+
+    assert [e.stream_id for e in read] == ["a"]

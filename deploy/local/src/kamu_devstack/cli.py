@@ -1,4 +1,4 @@
-"""``kamu-dev``: the developer CLI behind ``./kamu`` (up, down, status, env, demo, test,
+"""``kamu-dev``: the developer CLI behind ``./kamu`` (up, down, status, env, demo, test, dlq,
 screenshot).
 
 ``up`` starts Kafka, PostgreSQL, the five services and the catcher (mail catcher and webhook
@@ -7,21 +7,29 @@ receiver), loads the demo data once, prints where each listens and stops them al
 """
 
 import argparse
+import asyncio
+import getpass
 import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from kamu_devstack import deadletters
 from kamu_devstack.browser import LAPTOP, PHONE, ensure_chromium, screenshot_page
+from kamu_devstack.containers import docker_available
 from kamu_devstack.demo.load import LoadError
 from kamu_devstack.demo.run import DEFAULT_SIZE, load_demo
 from kamu_devstack.demo.story import MAX_SIZE, MIN_SIZE
 from kamu_devstack.errors import InfraError
+from kamu_devstack.gotools import ensure_tools
 from kamu_devstack.infra import ENV_DATABASE, ENV_KAFKA
+from kamu_devstack.kafka import MAVEN_TIMEOUT, ensure_jars
 from kamu_devstack.paths import default_state_dir, project_root
 from kamu_devstack.services import (
     CATCHER_HTTP_OFFSET,
@@ -106,6 +114,24 @@ def _parser() -> argparse.ArgumentParser:
     p_shot.add_argument("--query", default="", help="filters, e.g. 'team=Sales&from=2026-01'")
     p_bench = sub.add_parser("bench", help="run the core benchmark (docs/benchmarks)")
     p_bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="e.g. --quick")
+    p_dlq = sub.add_parser(
+        "dlq",
+        help="parked (dead-letter) messages of every service of the running stack",
+        description="list, replay or discard parked messages across every consumer group of "
+        "every service, through each service's own `python -m kamu_<service> dlq`",
+    )
+    p_dlq.add_argument("action", choices=["list", "replay", "discard"])
+    p_dlq.add_argument("--event-id", help="one event (its ce_id), in every group that parked it")
+    p_dlq.add_argument("--subject", help="one aggregate's messages (list, replay)")
+    p_dlq.add_argument(
+        "--status",
+        default="parked",
+        choices=["parked", "replayed", "discarded"],
+        help="list: which messages (default parked)",
+    )
+    p_dlq.add_argument("--reason", help="discard: why (goes to each service's log)")
+    p_dlq.add_argument("--by", help="discard: who (default: the user running this)")
+    p_dlq.add_argument("--json", action="store_true", help="one JSON object per line")
     p_test = sub.add_parser("test", help="lint, type-check and run every test")
     p_test.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="passed to pytest (e.g. -k pattern)"
@@ -137,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command == "docs":
             return cmd_docs(project_root() / "docs" / "events")
+        if args.command == "dlq":
+            return cmd_dlq(state_dir, args)
         if args.command == "screenshot":
             return cmd_screenshot(state_dir, args.out, args.phone, args.query)
         return cmd_test(args.pytest_args)
@@ -276,6 +304,138 @@ def cmd_docs(out: Path) -> int:
     return 0
 
 
+def cmd_dlq(state_dir: Path, args: argparse.Namespace) -> int:
+    """``./kamu dlq list|replay|discard`` over every service of the running stack."""
+    return run_dlq(deadletters.stack_services(Stack.load(state_dir)), args)
+
+
+def dlq_main(services: Sequence[deadletters.ServiceCommands], argv: Sequence[str]) -> int:
+    """``./kamu dlq <argv>`` over the given services (a platform the tests started, say)."""
+    return run_dlq(services, _parser().parse_args(["dlq", *argv]))
+
+
+def run_dlq(services: Sequence[deadletters.ServiceCommands], args: argparse.Namespace) -> int:
+    if args.action == "list":
+        rows = asyncio.run(
+            deadletters.list_parked(
+                services, status=args.status, event_id=args.event_id, subject=args.subject
+            )
+        )
+        return show_parked(rows, args.status, as_json=args.json)
+    if args.action == "replay":
+        reports = asyncio.run(
+            deadletters.replay(services, event_id=args.event_id, subject=args.subject)
+        )
+        return show_replayed(reports, args.event_id, as_json=args.json)
+    if not args.event_id:
+        print("kamu: dlq discard needs --event-id (see `./kamu dlq list`)", file=sys.stderr)
+        return 2
+    answers = asyncio.run(
+        deadletters.discard(
+            services, event_id=args.event_id, reason=args.reason, by=args.by or _operator()
+        )
+    )
+    return show_discarded(answers, args.event_id, as_json=args.json)
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def _short(text: object, width: int) -> str:
+    line = " ".join(str(text if text is not None else "-").split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _error(row: dict[str, object]) -> str:
+    """The error without the event type it often starts with (a column of its own)."""
+    error, kind = str(row.get("error") or ""), str(row.get("event_type") or "")
+    while kind and error.startswith(kind):
+        error = error.removeprefix(kind).lstrip(": ")
+    return error
+
+
+PARKED_COLUMNS = ("service", "group", "id", "event_id", "event_type", "subject", "parked_at")
+
+
+def show_parked(rows: Sequence[dict[str, object]], status: str, *, as_json: bool) -> int:
+    """A table of parked messages (one line each, the error shortened), oldest first."""
+    if as_json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    if not rows:
+        say(f"no {status} messages in any group of any service")
+        return 0
+    columns = PARKED_COLUMNS
+    widths = {c: max(len(c), *(len(str(r.get(c) or "-")) for r in rows)) for c in columns}
+    say("  ".join(c.upper().ljust(widths[c]) for c in columns) + "  ERROR")
+    for row in rows:
+        cells = "  ".join(str(row.get(c) or "-").ljust(widths[c]) for c in columns)
+        say(f"{cells}  {_short(_error(row), 100)}")
+    events = {r.get("event_id") for r in rows}
+    groups = {(r["service"], r["group"]) for r in rows}
+    say(
+        f"{len(rows)} {status} message(s) of {len(events)} event(s) in {len(groups)} group(s); "
+        "`--json` shows every field and the whole error"
+    )
+    return 0
+
+
+def show_replayed(reports: Sequence[dict[str, Any]], event_id: str | None, *, as_json: bool) -> int:
+    """Each group that had something to replay; exit 1 when a message failed again."""
+    busy = [r for r in reports if r["replayed"] or r["failed"] or r["still_parked"]]
+    if as_json:
+        for report in busy:
+            print(json.dumps(report))
+    else:
+        for r in busy:
+            say(
+                f"{r['service']:<14} {r['group']}: replayed {r['replayed']}, "
+                f"failed {r['failed']}, still parked {r['still_parked']}"
+            )
+    failed = sum(r["failed"] for r in reports)
+    if not busy:
+        what = f"event {event_id}" if event_id else "anything"
+        print(f"kamu: no group of any service has {what} parked", file=sys.stderr)
+        return 1 if event_id else 0
+    if not as_json:
+        replayed = sum(r["replayed"] for r in reports)
+        say(f"replayed {replayed} message(s) in {len(busy)} group(s); {failed} failed again")
+    return 1 if failed else 0
+
+
+def show_discarded(answers: Sequence[dict[str, Any]], event_id: str, *, as_json: bool) -> int:
+    """Each group that discarded the event; exit 1 when none had it parked."""
+    done = [a for a in answers if a["discarded"]]
+    if as_json:
+        for answer in done:
+            print(json.dumps(answer))
+    else:
+        for a in done:
+            say(f"{a['service']:<14} {a['group']}: discarded {len(a['discarded'])}")
+            if a["still_parked_behind"]:
+                say(
+                    f"{'':<14} {a['still_parked_behind']} later message(s) of its subject still "
+                    "parked behind it: `./kamu dlq replay --subject "
+                    f"{a['discarded'][0]['subject']}`"
+                )
+    if not done:
+        print(f"kamu: no group of any service has event {event_id} parked", file=sys.stderr)
+        return 1
+    if not as_json:
+        by, reason = done[0]["by"], done[0]["reason"]
+        why = f": {reason}" if reason else ""
+        say(
+            f"discarded event {event_id} in {len(done)} group(s) by {by}{why} "
+            "(recorded in each service's log as `message-discarded`)"
+        )
+    return 0
+
+
 def test_workers(pytest_args: Sequence[str]) -> list[str]:
     """pytest-xdist options: ``KAMU_TEST_WORKERS`` processes (default 2, one per core of the
     reference machine), each with Kafka and PostgreSQL of its own, whole files per worker (so
@@ -309,11 +469,62 @@ def cmd_screenshot(state_dir: Path, out: Path, phone: bool, query: str) -> int:
     return 0
 
 
+DEPLOY_TESTS = Path("tests") / "deploy"
+
+
+def wants_deploy_tests(pytest_args: Sequence[str], root: Path) -> bool:
+    """Whether the run may include tests/deploy: no paths given (everything), or a path that
+    holds tests/deploy or lies in it. (``-k`` may still deselect them: then a build is
+    wasted, never missing.)"""
+    paths = [
+        Path(arg.split("::", 1)[0])
+        for arg in pytest_args
+        if not arg.startswith("-") and (root / arg.split("::", 1)[0]).exists()
+    ]
+    deploy = (root / DEPLOY_TESTS).resolve()
+    return not paths or any(
+        (found := (root / path).resolve()) == deploy
+        or deploy in found.parents
+        or found in deploy.parents
+        for path in paths
+    )
+
+
+def local_kafka_wanted() -> bool:
+    """Whether the tests will start Kafka from its Maven artifacts (no broker given by the
+    environment, no Docker engine chosen), so its jars must be resolved first."""
+    if os.environ.get(ENV_KAFKA):
+        return False
+    mode = os.environ.get("KAMU_INFRA", "auto")
+    return mode == "local" or (mode == "auto" and not docker_available())
+
+
+def prepare_for_tests(pytest_args: Sequence[str], root: Path) -> None:
+    """Everything the tests need that is downloaded or compiled, made ready before pytest
+    starts (its limit is 300 s per test, and two xdist workers would each start on it): each
+    step with lines of progress and a time limit of its own. InfraError stops the run."""
+    say("\n==> prepare: what the tests download or compile")
+    started = time.monotonic()
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("Chromium and chromedriver (the dashboard's browser tests)", lambda: ensure_chromium(say))
+    ]
+    if local_kafka_wanted():
+        steps.append(("Apache Kafka's jars", lambda: ensure_jars(say=say, timeout=MAVEN_TIMEOUT)))
+    if wants_deploy_tests(pytest_args, root):
+        steps.append(("the deploy tests' Go tools", lambda: ensure_tools(say)))
+    for name, step in steps:
+        began = time.monotonic()
+        step()
+        say(f"    ready: {name} ({time.monotonic() - began:.2f} s)")
+    say(f"==> prepared in {time.monotonic() - started:.2f} s")
+
+
 def cmd_test(pytest_args: Sequence[str]) -> int:
-    """Install the browser the dashboard's tests drive, lint, type-check, then every test;
-    stop at the first step that fails (a browser that cannot be installed fails the run)."""
+    """Prepare what the tests download or compile (the browser, Kafka's jars, the deploy
+    tests' Go tools), lint, type-check, then every test; stop at the first step that fails
+    (a browser or tool that cannot be had fails the run, it never skips tests)."""
     root = project_root()
-    ensure_chromium(say)
+    prepare_for_tests(pytest_args, root)
     steps = [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],

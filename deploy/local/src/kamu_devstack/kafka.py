@@ -6,14 +6,17 @@ and logs, formatted with a fresh cluster id, and listens on free ports.
 """
 
 import base64
+import contextlib
 import fcntl
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +24,9 @@ from kamu_devstack.errors import InfraError
 from kamu_devstack.paths import cache_dir, kafka_pom
 from kamu_devstack.ports import LOOPBACK, free_port, port_accepts
 from kamu_devstack.processes import pid_alive, run, spawn, stop_group
+from kamu_devstack.watched import minutes, run_watched
 
+MAVEN_TIMEOUT = 900.0  # seconds for a first resolve (about a minute on a good network)
 JVM_OPTIONS = [
     "-Xms256m",
     "-Xmx768m",
@@ -102,13 +107,26 @@ def require_java() -> str:
     return java
 
 
-def ensure_jars(progress: bool = True) -> Path:
-    """Folder holding the broker's class path, resolved by Maven on first use."""
+def ensure_jars(
+    progress: bool = True,
+    say: Callable[[str], None] | None = None,
+    timeout: float = MAVEN_TIMEOUT,
+) -> Path:
+    """Folder holding the broker's class path, resolved by Maven on first use: with a line
+    every 15 s while Maven runs (to ``say``, else printed unless ``progress`` is false) and a
+    limit of ``timeout`` seconds."""
     version = kafka_version()
     libs = cache_dir() / "kafka" / version / "libs"
     done = libs.parent / ".resolved"
     if done.exists():
         return libs
+
+    def tell(line: str) -> None:
+        if say is not None:
+            say(line)
+        elif progress:
+            print(line, flush=True)
+
     libs.parent.mkdir(parents=True, exist_ok=True)
     with (libs.parent / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -121,14 +139,13 @@ def ensure_jars(progress: bool = True) -> Path:
                 "Install it, for example `apt-get install maven`, "
                 "or point KAMU_KAFKA_BOOTSTRAP at a running broker."
             )
-        if progress:
-            print(
-                f"kafka: resolving Apache Kafka {version} and its dependencies with Maven "
-                "(first run only) ...",
-                flush=True,
-            )
+        tell(
+            f"kafka: resolving Apache Kafka {version} and its dependencies with Maven "
+            "(first run only) ..."
+        )
+        started = time.monotonic()
         shutil.rmtree(libs, ignore_errors=True)
-        run(
+        run_watched(
             [
                 mvn,
                 "-B",
@@ -139,9 +156,14 @@ def ensure_jars(progress: bool = True) -> Path:
                 f"-DoutputDirectory={libs}",
                 "-DincludeScope=runtime",
             ],
-            "resolving Kafka's jars with Maven (is the Maven repository reachable?)",
+            what="kafka: resolving Kafka's jars with Maven",
+            hint="is the Maven repository reachable?",
+            say=tell,
+            deadline=started + timeout,
         )
         done.write_text(version + "\n")
+        jars = len(list(libs.glob("*.jar")))
+        tell(f"kafka: {jars} jars resolved in {minutes(time.monotonic() - started)}")
     return libs
 
 
@@ -206,6 +228,20 @@ class KafkaBroker:
         """Stop the broker cleanly (SIGTERM), forcefully if it does not stop in time."""
         if self.pid and pid_alive(self.pid):
             stop_group(self.pid, timeout=30.0)
+
+    def kill(self) -> None:
+        """``kill -9`` of the broker's process group, as a crash would: nothing is flushed or
+        handed over. :meth:`start` brings it back on the same ports and data (log recovery)."""
+        if not (self.pid and pid_alive(self.pid)):
+            return
+        os.killpg(self.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while pid_alive(self.pid) and time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):  # reap it if it is our child
+                os.waitpid(self.pid, os.WNOHANG)
+            time.sleep(0.02)
+        if pid_alive(self.pid):
+            raise InfraError(f"Kafka (pid {self.pid}) did not exit after SIGKILL")
 
     def _configure(self) -> None:
         (self.home / "data").mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import argparse
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,25 +29,24 @@ def _say(line: str) -> None:
 
 
 def keep(argv: Sequence[str], pidfile: Path) -> int:
-    stopping = False
+    stopping = threading.Event()  # set from the signal handler
     child: subprocess.Popen[bytes] | None = None
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
         if child is not None and child.poll() is None:
             child.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     delay, first = BACKOFF_INITIAL, True
-    while not stopping:
+    while not stopping.is_set():
         started = time.monotonic()
         child = subprocess.Popen(list(argv))
         pidfile.write_text(f"{child.pid}\n")
         code = child.wait()
         ran = time.monotonic() - started
-        if stopping:
+        if stopping.is_set():
             return 0
         if first and ran < FIRST_RUN_GRACE and code > 0:  # exited by itself, not killed
             _say(f"the service failed to start (exit {code}); giving up")
@@ -54,9 +54,7 @@ def keep(argv: Sequence[str], pidfile: Path) -> int:
         first = False
         delay = BACKOFF_INITIAL if ran > HEALTHY_AFTER else delay
         _say(f"the service ended (exit {code}) after {ran:.0f}s; starting it in {delay:g}s")
-        deadline = time.monotonic() + delay
-        while not stopping and time.monotonic() < deadline:
-            time.sleep(0.05)
+        stopping.wait(delay)
         delay = min(delay * 2, BACKOFF_MAX)
     return 0
 

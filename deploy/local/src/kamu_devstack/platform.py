@@ -8,6 +8,7 @@ servers with databases and a topic namespace of their own, so they share nothing
 import asyncio
 import os
 import secrets
+import signal
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from kamu_devstack.services import (
     PORTS,
     ServiceProcess,
     start_catcher,
+    start_service,
     start_services,
     wait_ready,
 )
@@ -38,6 +40,8 @@ class Platform:
     state_dir: Path
     namespace: str = "kamu"
     processes: list[ServiceProcess] = field(default_factory=list)
+    # The settings every service was started with beyond its own (``running_platform``'s env).
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         """``http://127.0.0.1:<port>`` of a service (or of the ``catcher``)."""
@@ -53,6 +57,33 @@ class Platform:
 
     def process(self, service: str) -> ServiceProcess:
         return next(p for p in self.processes if p.name == service)
+
+    def kill(self, service: str) -> int:
+        """``kill -9`` of the service's own process, as a crash would (no shutdown runs); its
+        keeper starts it again, as an orchestrator would. The killed pid."""
+        pid = self.process(service).service_pid()
+        if pid is None:
+            raise InfraError(f"{service} is not running under its keeper")
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def start_again(self, service: str) -> ServiceProcess:
+        """Start a service whose keeper is gone too (its whole group killed or stopped), with
+        the same port and environment; returns at once (wait for it as the test needs)."""
+        old = self.process(service)
+        if old.alive():
+            raise InfraError(f"{service} still runs (pid {old.pid}); kill it first")
+        new = start_service(
+            service,
+            self.state_dir,
+            self.kafka_bootstrap,
+            self.databases,
+            self.base_port,
+            self.secrets,
+            self.env,
+        )
+        self.processes[self.processes.index(old)] = new
+        return new
 
     async def command(self, service: str, *args: str, timeout: float = 180) -> str:
         """``python -m kamu_<service> <args>`` with the service's own settings (a rebuild, a
@@ -113,6 +144,7 @@ def running_platform(
         namespace=namespace,
     )
     env = {"KAMU_TOPIC_NAMESPACE": namespace, **(extra_env or {})}
+    platform.env = env
     try:
         for attempt in range(1, 4):
             platform.base_port = free_base_port()

@@ -5,16 +5,19 @@ unprivileged user (``postgres`` where the package made one, else ``kamu-pg``) th
 ``runuser``. Authentication is ``trust`` on loopback only: this server is for development and tests.
 """
 
+import contextlib
 import os
 import pwd
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from kamu_devstack.errors import InfraError
 from kamu_devstack.ports import LOOPBACK, free_port
-from kamu_devstack.processes import run
+from kamu_devstack.processes import pid_alive, run
 
 SUPERUSER = "postgres"
 SERVER_SETTINGS = {
@@ -24,6 +27,11 @@ SERVER_SETTINGS = {
     "fsync": "on",
     "log_min_messages": "warning",
     "logging_collector": "off",
+    # A session left idle inside a transaction (a forgotten BEGIN in psql, a stuck client) is
+    # ended after a minute: its transaction holds back its database's outbox relay (and
+    # vacuum). No Kamu code waits for anything inside a transaction; a minute is also longer
+    # than any test holds one open on purpose (its waits give up after 30 s).
+    "idle_in_transaction_session_timeout": "60s",
 }
 
 
@@ -67,6 +75,19 @@ def _run_as_user() -> str | None:
         "creating the unprivileged user kamu-pg for PostgreSQL",
     )
     return "kamu-pg"
+
+
+def _children(parent: int) -> list[int]:
+    """Ids of the processes whose parent is ``parent``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent:
+            found.append(int(stat.parent.name))
+    return found
 
 
 @dataclass
@@ -161,6 +182,30 @@ class PostgresServer:
         except InfraError:
             if (self.data_dir / "postmaster.pid").exists():
                 raise
+
+    def kill(self) -> None:
+        """``kill -9`` of the postmaster and every server process, as a crash of the whole
+        server would: no checkpoint, no goodbye to clients. :meth:`start` (``attempts=1`` keeps
+        the port) then recovers from the WAL."""
+        pidfile = self.data_dir / "postmaster.pid"
+        if not pidfile.exists():
+            return
+        postmaster = int(pidfile.read_text().split()[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(postmaster, signal.SIGSTOP)  # no new backends while we gather them
+        victims = [postmaster, *_children(postmaster)]
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(pid_alive(pid) for pid in victims):  # zombies count as gone
+            if time.monotonic() > deadline:
+                raise InfraError(f"PostgreSQL processes {victims} outlived SIGKILL")
+            time.sleep(0.02)
+        # Where nothing reaps orphans (a container's init may not), the dead postmaster stays a
+        # zombie whose pid the lock files still name, and a new postmaster would refuse to start.
+        for lock in (pidfile, self.home / "run" / f".s.PGSQL.{self.port}.lock"):
+            lock.unlink(missing_ok=True)
 
     def running(self) -> bool:
         pidfile = self.data_dir / "postmaster.pid"

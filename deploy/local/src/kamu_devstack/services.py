@@ -1,6 +1,8 @@
 """Kamu's service processes on one machine: given the servers' addresses, proven ready."""
 
+import contextlib
 import os
+import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -56,24 +58,61 @@ class ServiceProcess:
         return f"http://{LOOPBACK}:{self.port}"
 
     def alive(self) -> bool:
+        """The process (for a service: its keeper, which restarts the service) runs."""
         return bool(self.pid) and pid_alive(self.pid)
 
+    @property
+    def pidfile(self) -> Path:
+        """Where the keeper writes the service's own pid (the one to ``kill -9`` in a drill)."""
+        return Path(self.log).with_suffix(".pid")
+
+    def service_pid(self) -> int | None:
+        """The running service's own pid under its keeper, if it runs now."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if pid_alive(pid) else None
+
     def readiness(self) -> str:
-        """``ready``, ``not-ready: <why>`` or ``down``."""
+        """``ready``, ``not-ready: <why>`` or ``down``: the API (``/readyz``) and its
+        background work (``/readyz/background``) both."""
         if not self.alive():
             return "down"
-        try:
-            response = httpx.get(f"{self.url}/readyz", timeout=5)
-        except httpx.HTTPError as exc:
-            return f"not-ready: {type(exc).__name__}"
-        if response.status_code == 200:
-            return "ready"
-        failing = {k: v for k, v in response.json().get("checks", {}).items() if v != "ok"}
-        return f"not-ready: {failing}"
+        failing: dict[str, str] = {}
+        for path in ("/readyz", "/readyz/background"):
+            try:
+                response = httpx.get(f"{self.url}{path}", timeout=5)
+            except httpx.HTTPError as exc:
+                return f"not-ready: {type(exc).__name__}"
+            if response.status_code == 404:  # the catcher has no background work
+                continue
+            if response.status_code != 200:
+                checks = response.json().get("checks", {})
+                failing |= {k: v for k, v in checks.items() if v != "ok"}
+        return f"not-ready: {failing}" if failing else "ready"
 
     def stop(self) -> None:
         if self.alive():
             stop_group(self.pid, timeout=15)
+
+    def kill(self) -> None:
+        """SIGKILL its whole process group, as a crash would: no shutdown code runs."""
+        if self.alive():
+            os.killpg(self.pid, signal.SIGKILL)
+            _wait_gone(self.pid, timeout=10)
+
+
+def _wait_gone(pid: int, timeout: float) -> None:
+    """Until ``pid`` has exited (reaped when it is our child, so it leaves no zombie)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        if not pid_alive(pid):
+            return
+        time.sleep(0.02)
+    raise InfraError(f"process {pid} did not exit within {timeout:g}s of SIGKILL")
 
 
 def check_ports_free(base_port: int) -> None:
@@ -143,27 +182,46 @@ def start_services(
     extra_env: Mapping[str, str] | None = None,
 ) -> list[ServiceProcess]:
     """Start every service API (with its relay, consumers, timers and workers) in its own
-    process group. ``databases``: each service's database URL; ``extra_env`` goes to all."""
-    started = []
-    for name, offset in SERVICES:
-        port = base_port + offset
-        log = state_dir / "services" / f"{name}.log"
-        env = {
-            **os.environ,
-            "KAMU_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "KAMU_DATABASE_URL": databases[name],
-            "KAMU_HTTP_PORT": str(port),
-            "KAMU_LOG_FORMAT": "json",
-            **service_env(name, base_port, secrets),
-            **(extra_env or {}),
-        }
-        proc = spawn([sys.executable, "-m", f"kamu_{name}", "api", "--port", str(port)], log, env)
-        started.append(ServiceProcess(name=name, port=port, log=str(log), pid=proc.pid))
-    return started
+    process group, under a keeper that starts it again whenever it ends unasked
+    (:mod:`kamu_devstack.keeper`). ``databases``: each service's database URL; ``extra_env``
+    goes to all."""
+    return [
+        start_service(name, state_dir, kafka_bootstrap, databases, base_port, secrets, extra_env)
+        for name, _ in SERVICES
+    ]
+
+
+def start_service(
+    name: str,
+    state_dir: Path,
+    kafka_bootstrap: str,
+    databases: Mapping[str, str],
+    base_port: int,
+    secrets: dict[str, str],
+    extra_env: Mapping[str, str] | None = None,
+) -> ServiceProcess:
+    """Start one service API in its own process group under its keeper, which starts it again
+    whenever it ends unasked (a crash, ``kill -9``); stopping the group stops both."""
+    port = base_port + dict(SERVICES)[name]
+    log = state_dir / "services" / f"{name}.log"
+    env = {
+        **os.environ,
+        "KAMU_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "KAMU_DATABASE_URL": databases[name],
+        "KAMU_HTTP_PORT": str(port),
+        "KAMU_LOG_FORMAT": "json",
+        **service_env(name, base_port, secrets),
+        **(extra_env or {}),
+    }
+    process = ServiceProcess(name=name, port=port, log=str(log))
+    command = [sys.executable, "-m", f"kamu_{name}", "api", "--port", str(port)]
+    keeper = [sys.executable, "-m", "kamu_devstack.keeper", "--pidfile", str(process.pidfile)]
+    process.pid = spawn([*keeper, "--", *command], log, env).pid
+    return process
 
 
 def wait_ready(services: list[ServiceProcess], timeout: float = 90.0) -> None:
-    """Return once every service answers ``/readyz`` with 200."""
+    """Return once every service answers ``/readyz`` and ``/readyz/background`` with 200."""
     deadline = time.monotonic() + timeout
     pending = list(services)
     while pending:

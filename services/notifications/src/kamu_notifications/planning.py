@@ -152,6 +152,27 @@ async def plan(
     return new
 
 
+WAKE = """
+WITH woken AS (
+    UPDATE notifications_deliveries d SET due_at = now()
+    FROM notifications_notifications n
+    WHERE d.notification_id = n.notification_id
+      AND d.status = 'pending' AND d.waiting_for IS NOT NULL AND d.due_at > now()
+      AND $1 IN (n.recipient_id, n.params->>'other_id', n.params->>'colleague_id',
+                 n.params->>'kamu_id')
+    RETURNING 1)
+SELECT count(*) FROM woken"""
+
+
+async def wake_waiting(conn: Connection, person_id: str) -> int:
+    """Make the deliveries waiting for data that this person's details may complete due now,
+    and wake the dispatchers when the caller's transaction commits; returns how many."""
+    woken: int = await conn.fetchval(WAKE, person_id)
+    if woken:
+        await conn.execute(f"NOTIFY {PLANNED_CHANNEL}")
+    return woken
+
+
 def params_of(row: Any) -> dict[str, Any]:
     params = row["params"]
     return dict(params) if params else {}

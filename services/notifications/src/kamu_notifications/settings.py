@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, model_validator
 
+from kamu_notifications.domain.events import Channel
 from kamu_shared.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -98,6 +99,30 @@ class NotificationsSettings(ServiceSettings):
     retry_attempts: int = Field(default=6, ge=1, description="Attempts before giving up.")
     retry_initial_seconds: float = Field(default=30.0, gt=0)
     retry_max_seconds: float = Field(default=3600.0, gt=0)
+    missing_data_wait_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Longest a message waits for what it needs and is not known here yet "
+        "(a person's name or address from pairing's topic) before it fails; it is never "
+        "sent with a blank.",
+    )
+    missing_data_recheck_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="First re-check of a message waiting for data (it is also re-checked as "
+        "soon as the person's event arrives); each wait as long as the time waited so far.",
+    )
+    missing_data_recheck_max_seconds: float = Field(
+        default=300.0, gt=0, description="Longest pause between re-checks of a waiting message."
+    )
+    resend_in_doubt: frozenset[Channel] = Field(
+        default=frozenset({"webhook"}),
+        description="Channels on which a message that may have arrived (the dispatcher "
+        "stopped, or the answer never came, after it was handed over) is sent again with the "
+        "same id, because their receivers de-duplicate by it (webhooks by webhook-id). On the "
+        "others it is recorded failed, in doubt, and not sent again (at most once). As JSON: "
+        'KAMU_RESEND_IN_DOUBT=["webhook", "email"].',
+    )
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> "NotificationsSettings":

@@ -2,6 +2,7 @@
 recorded as sent and loses nothing it had not; the only messages a receiver may see twice are
 those in flight at the kill, sent again with the same idempotency id and marked in doubt."""
 
+import json
 import os
 import signal
 import subprocess
@@ -26,6 +27,8 @@ def environment(settings) -> dict[str, str]:
             value = value.get_secret_value()
         elif hasattr(value, "isoformat"):
             value = value.isoformat()
+        elif isinstance(value, set | frozenset | list):  # read as JSON, e.g. resend_in_doubt
+            value = json.dumps(sorted(value))
         env[f"KAMU_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
     return env
 
@@ -47,6 +50,8 @@ async def test_a_dispatcher_killed_mid_batch_resends_nothing_sent_and_loses_noth
     )
     async with start(quiet) as service:
         people = await service.people(PEOPLE)
+        # The colleagues who ask, known too: a request naming someone unknown waits for them.
+        colleagues = await service.people(PEOPLE)
         for person in people:
             async with service.as_(person) as client:
                 response = await client.put(
@@ -56,8 +61,8 @@ async def test_a_dispatcher_killed_mid_batch_resends_nothing_sent_and_loses_noth
             assert response.status_code == 200
         receiver = service.receiver
     # Nothing runs: the requests wait on the topic for the worker process.
-    for person in people:
-        await service.pairing_event(inbound.PairingRequested, f"c-{person}", person)
+    for colleague, person in zip(colleagues, people, strict=True):
+        await service.pairing_event(inbound.PairingRequested, colleague, person)
     receiver.delay("/hook", 0.05)
 
     worker = subprocess.Popen(

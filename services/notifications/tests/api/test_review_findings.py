@@ -299,7 +299,9 @@ async def test_an_in_doubt_digest_is_resent_with_the_same_items_only(service):
         return rows if len(rows) == count else None
 
     await eventually(lambda: held(2), timeout=5)
-    # A dispatcher claimed both as digest D, sent it, and died before recording: in doubt.
+    # A dispatcher claimed both as digest D and died before handing it over (no mark): claimed
+    # again, D goes out with its own items only. (Handed over, an email digest in doubt is
+    # not sent again: test_in_doubt.py.)
     digest = uuid.uuid4()
     await service.pool.execute(
         """UPDATE notifications_deliveries SET status = 'sending', claim = $2, digest_id = $3,

@@ -279,15 +279,36 @@ async def test_an_unused_port_is_retried(client):
     assert outcome.detail == "unreachable: ConnectError"
 
 
-async def test_a_slow_receiver_is_retried(sink):
+async def test_a_receiver_that_does_not_answer_in_time_leaves_the_message_in_doubt(sink):
+    """The request reached it: it may have acted on it. Webhooks send it again with the same
+    id; Slack and Teams, whose receivers do not de-duplicate, do not (domain.steps)."""
     where = path()
     sink.delay(where, 0.5)
 
     async with httpx.AsyncClient(timeout=0.1) as impatient:
         outcome = await post(impatient, f"{sink.url}{where}", BODY, {})
 
-    assert outcome.result == "retry"
+    assert outcome.result == "in-doubt"
     assert outcome.detail == "timed out"
+    assert len(sink.to(where)) == 1
+
+
+async def test_the_hand_over_mark_is_made_before_the_request_and_not_when_it_fails(sink, client):
+    where, order = path(), []
+
+    async def mark():
+        order.append(len(sink.to(where)))
+
+    await post(client, f"{sink.url}{where}", BODY, {}, before=mark)
+
+    assert order == [0]  # marked while the receiver had nothing yet
+
+    async def broken():
+        raise RuntimeError("database gone")
+
+    with pytest.raises(RuntimeError):
+        await post(client, f"{sink.url}{where}", BODY, {}, before=broken)
+    assert len(sink.to(where)) == 1  # nothing sent without the mark
 
 
 @pytest.mark.regression

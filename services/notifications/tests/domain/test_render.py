@@ -307,3 +307,80 @@ def test_a_kind_without_templates_reads_as_a_plain_message(locale):
     message = r.render("from-a-newer-version", {"goal_id": "g"}, who, None, base_url=BASE)
     assert message.subject in ("News from Kamu", "Uutta Kamussa")
     assert message.link == "https://kamu.example.org/goals/g"
+
+
+# --- never half-filled -----------------------------------------------------------------------
+
+NAMING = sorted(kinds_of("en") - {"digest"})  # every kind that may name the other member
+
+
+def other_is_used(kind: str, role: str) -> bool:
+    return kind != "goal-review-due" or role == "kamu"
+
+
+@pytest.mark.parametrize("locale", r.LOCALES)
+@pytest.mark.parametrize("kind", NAMING)
+@pytest.mark.parametrize("name", [None, "", "  "])
+def test_a_message_naming_someone_not_known_yet_is_refused_not_left_blank(kind, locale, name):
+    role = "kamu" if kind in TWO_ROLES else "colleague"
+    params = params_for(kind, role)
+
+    with pytest.raises(r.Incomplete, match=f"display name of person {params['other_id']}"):
+        r.render(kind, params, recipient(locale), name, base_url=BASE)
+
+
+def test_a_message_that_names_nobody_else_needs_no_other_name():
+    message = r.render(
+        "goal-review-due", params_for("goal-review-due"), recipient(), None, base_url=BASE
+    )
+
+    assert message.subject == "One of your goals is due for review"
+
+
+@pytest.mark.parametrize("kind", NAMING)
+def test_a_recipient_without_a_name_is_refused_too(kind):
+    with pytest.raises(r.Incomplete, match="display name of person colleague-1"):
+        rendered(kind, to=recipient(display_name=" "))
+
+
+def test_any_value_printed_blank_is_refused_whatever_the_template():
+    """Structural, not per template: a value a template prints may not be None or blank."""
+    params = {k: v for k, v in params_for("meeting-scheduled").items() if k != "starts_at"}
+
+    with pytest.raises(r.Incomplete, match="blank"):
+        rendered("meeting-scheduled", params=params)
+
+
+def test_a_name_not_known_may_not_even_be_tested():
+    """``{% if other %}`` on an unknown name is refused too: a template cannot skip it silently."""
+    template = r.environment().from_string("{% if other %}with {{ other }}{% endif %}")
+
+    with pytest.raises(r.Incomplete, match="display name of person k"):
+        template.render(other=r.Unknown("display name of person k"))
+
+
+@pytest.mark.parametrize("locale", r.LOCALES)
+def test_read_in_the_inbox_a_message_that_cannot_be_written_in_full_reads_as_the_plain_one(
+    locale,
+):
+    params = params_for("meeting-scheduled")
+
+    message = r.render_for_reading(
+        "meeting-scheduled", params, recipient(locale), None, base_url=BASE
+    )
+
+    assert message.subject in ("News from Kamu", "Uutta Kamussa")
+    assert message.link == "https://kamu.example.org/meetings/meeting-1"
+    assert message.body.startswith(f"{GREETING[locale]} Aino Virtanen,")
+
+
+def test_read_by_a_recipient_not_known_the_plain_message_greets_without_a_name():
+    message = r.render_for_reading(
+        "pairing-requested",
+        params_for("pairing-requested"),
+        recipient(display_name=""),
+        None,
+        base_url=BASE,
+    )
+
+    assert message.body.startswith("Hello,")

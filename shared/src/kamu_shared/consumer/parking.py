@@ -6,6 +6,7 @@ subject wait behind it). Replay applies parked messages through the same handler
 per subject, and stops at a subject's first failure so its order holds.
 """
 
+import builtins
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -163,23 +164,50 @@ class DeadLetters:
         PARKED_NOW.labels(self.group).set(parked)
         return parked
 
-    async def list(self, status: str = "parked", subject: str | None = None) -> list[ParkedMessage]:
+    async def list(
+        self, status: str = "parked", subject: str | None = None, event_id: str | None = None
+    ) -> list[ParkedMessage]:
+        """The group's messages in ``status``, oldest first; only one subject's or one event's
+        (its id, ``ce_id``) when asked."""
         rows = await self._pool.fetch(
             """SELECT * FROM kamu_parked_messages
                WHERE consumer_group = $1 AND status = $2 AND ($3::text IS NULL OR subject = $3)
+                 AND ($4::text IS NULL OR event_id = $4)
                ORDER BY id""",
             self.group,
             status,
             subject,
+            event_id,
         )
         return [_parked(r) for r in rows]
 
-    async def replay(self, processor: Processor, subject: str | None = None) -> ReplayReport:
-        """Apply parked messages oldest first; a subject stops at its first failure."""
+    async def replay(
+        self, processor: Processor, subject: str | None = None, event_id: str | None = None
+    ) -> ReplayReport:
+        """Apply parked messages oldest first; a subject stops at its first failure.
+
+        ``event_id``: the subject of that parked event, in this group. Its earlier messages
+        still parked go first (the event may not overtake them) and the later ones, parked
+        behind it, follow, so the subject flows again; a group that did not park the event
+        replays nothing."""
         report = ReplayReport()
+        subjects: set[str | None] | None = None
+        only: set[int] = set()
+        if event_id is not None:
+            parked_event = await self.list(subject=subject, event_id=event_id)
+            subjects = {p.subject for p in parked_event if p.subject is not None}
+            only = {p.id for p in parked_event if p.subject is None}  # no subject: no order
+
+        def selected(parked: ParkedMessage) -> bool:
+            return subjects is None or parked.subject in subjects or parked.id in only
+
         failed: set[str | None] = set()
         while True:
-            pending = [p for p in await self.list(subject=subject) if p.subject not in failed]
+            pending = [
+                p
+                for p in await self.list(subject=subject)
+                if selected(p) and p.subject not in failed
+            ]
             if not pending:
                 break
             for parked in pending:
@@ -190,20 +218,47 @@ class DeadLetters:
                 else:
                     report.failed += 1
                     failed.add(parked.subject)
-        report.still_parked = len(await self.list(subject=subject))
+        report.still_parked = len([p for p in await self.list(subject=subject) if selected(p)])
         await self.refresh_gauge()
         return report
 
-    async def discard(self, parked_id: int) -> bool:
-        """Give up on one parked message (it will never be applied); later ones may then replay."""
-        result = await self._pool.execute(
+    async def discard(
+        self, parked_id: int, *, reason: str | None = None, by: str | None = None
+    ) -> ParkedMessage | None:
+        """Give up on one parked message (it will never be applied); later ones may then
+        replay. Returns it, or ``None`` when the group has no such message parked. Who gave up
+        and why go to the log (``message-discarded``): the table has no place for them."""
+        row = await self._pool.fetchrow(
             "UPDATE kamu_parked_messages SET status = 'discarded', replayed_at = now() "
-            "WHERE id = $1 AND consumer_group = $2 AND status = 'parked'",
+            "WHERE id = $1 AND consumer_group = $2 AND status = 'parked' RETURNING *",
             parked_id,
             self.group,
         )
         await self.refresh_gauge()
-        return result.endswith(" 1")
+        if row is None:
+            return None
+        log.warning(
+            "message-discarded",
+            group=self.group,
+            parked_id=row["id"],
+            subject=row["subject"],
+            event_id=row["event_id"],
+            event_type=row["event_type"],
+            by=by,
+            reason=reason,
+        )
+        return _parked(row)
+
+    async def discard_event(
+        self, event_id: str, *, reason: str | None = None, by: str | None = None
+    ) -> "builtins.list[ParkedMessage]":
+        """Discard every parked copy of one event (its ``ce_id``) in this group; returns them.
+        Messages of its subject parked behind it stay parked: replay them next."""
+        discarded: builtins.list[ParkedMessage] = []
+        for parked in await self.list(event_id=event_id):
+            if found := await self.discard(parked.id, reason=reason, by=by):
+                discarded.append(found)
+        return discarded
 
     async def _replay_one(self, processor: Processor, parked: ParkedMessage) -> bool:
         try:

@@ -25,7 +25,6 @@ from kamu_shared.aio import sleep_unless
 from kamu_shared.consumer.messages import Message
 from kamu_shared.consumer.parking import DeadLetters
 from kamu_shared.consumer.processing import (
-    INFRASTRUCTURE_ERRORS,
     HandlerFailed,
     Outcome,
     PoisonMessage,
@@ -34,6 +33,7 @@ from kamu_shared.consumer.processing import (
 )
 from kamu_shared.kafka.producer import event_producer
 from kamu_shared.kafka.topics import dead_letter_topic, ensure_topics
+from kamu_shared.unavailable import INFRASTRUCTURE_ERRORS
 
 STALLED = Gauge("kamu_consumer_stalled", "1 while the consumer is stalled", ["group"])
 RESTARTS = Counter(
@@ -178,6 +178,8 @@ class EventConsumer:
                 if time.monotonic() - parked_refreshed >= self._parked_refresh:
                     parked_refreshed = time.monotonic()
                     await self._refresh_parked()
+            if loop.cancelled():  # not by us (we raise Stalled first): a library's doing
+                raise Stalled("the consume loop was cancelled")
             loop.result()
         finally:
             if not loop.done():
@@ -325,6 +327,14 @@ class EventConsumer:
         self.stalled = stalled
         STALLED.labels(self.group).set(1 if stalled else 0)
 
+    def problem(self) -> str | None:
+        """Why this member is not consuming now, or None (``/readyz/background``)."""
+        if self.stalled:
+            return "stalled"
+        if not self.running:
+            return "not running"
+        return None
+
 
 class ConsumerCheck:
     """``/readyz`` check: the consumer runs and is not stalled."""
@@ -334,10 +344,8 @@ class ConsumerCheck:
         self._consumer = consumer
 
     async def check(self) -> None:
-        if self._consumer.stalled:
-            raise RuntimeError("stalled")
-        if not self._consumer.running:
-            raise RuntimeError("not running")
+        if problem := self._consumer.problem():
+            raise RuntimeError(problem)
 
 
 def _last_fetch(consumer: AIOKafkaConsumer, tp: TopicPartition) -> float | None:
@@ -348,7 +356,15 @@ def _last_fetch(consumer: AIOKafkaConsumer, tp: TopicPartition) -> float | None:
 
 
 async def _stop_quietly(client: object) -> None:
+    """Stop an aiokafka client, whatever it raises: with the broker down, aiokafka's
+    ``consumer.stop()`` raises ``CancelledError`` (its fetcher awaits a task it just cancelled),
+    which must not end the consumer for good. Only a cancellation of our own task passes."""
     try:
         await asyncio.wait_for(client.stop(), 10)  # type: ignore[attr-defined]
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        log.info("client-stop-cancelled", client=type(client).__name__)
     except Exception as exc:
         log.debug("client-stop-failed", error=repr(exc))

@@ -7,11 +7,17 @@
   by ``(ce_source, ce_id)``.
 - Replicas elect one leader with a PostgreSQL session advisory lock; the others wait and take
   over when the leader's session ends, so two relays never interleave their sends.
-- Wakes on ``NOTIFY kamu_events`` (sent by every append) and polls as a fallback.
+- Wakes on ``NOTIFY kamu_events`` (sent by every append) and polls as a fallback. When a
+  round leaves committed events behind a transaction of its database that still runs (whose
+  end may send no ``NOTIFY``), it looks again soon: after ``recheck_initial`` seconds, doubling
+  up to ``poll_interval`` while they stay held.
+- :meth:`OutboxRelay.problem` names what should fail readiness: the last round failed, or,
+  while leading, the oldest unpublished event is older than ``unready_lag`` seconds.
 """
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 
 import asyncpg
@@ -54,6 +60,8 @@ class OutboxRelay:
         name: str = "relay",
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        recheck_initial: float = 0.01,
+        unready_lag: float = 30.0,
     ) -> None:
         self._dsn = dsn
         self._store = store
@@ -64,10 +72,32 @@ class OutboxRelay:
         self._name = name
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._recheck_initial = min(recheck_initial, poll_interval)
+        self._unready_lag = unready_lag
         self._wake = asyncio.Event()
         self.is_leader = False
         self.failures = 0
         self.last_error: str | None = None  # cleared by the next round that works
+        # When (time.monotonic()) the oldest unpublished event was recorded, as of the last
+        # round; None when everything committed was published (or we do not lead).
+        self._oldest_unpublished: float | None = None
+
+    def problem(self) -> str | None:
+        """Why this relay should make ``/readyz`` fail, or None: its last round failed, or it
+        leads and its oldest unpublished event is older than ``unready_lag`` seconds (held
+        back by a long transaction in its database, failing or overloaded). The age grows
+        between rounds, so a relay stuck inside a round shows too."""
+        if self.last_error is not None:
+            return f"failing: {self.last_error}"
+        oldest = self._oldest_unpublished
+        if self.is_leader and oldest is not None:
+            age = time.monotonic() - oldest
+            if age > self._unready_lag:
+                return (
+                    f"lagging: the oldest unpublished event is {age:.0f} s old "
+                    f"(more than {self._unready_lag:g} s)"
+                )
+        return None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Wait for leadership, then publish until ``stop`` is set."""
@@ -95,6 +125,7 @@ class OutboxRelay:
                 await producer.stop()
         finally:
             self.is_leader = False
+            self._oldest_unpublished = None
             LEADER.labels(self.topic).set(0)
             # Only the leader measures: a former leader must not keep reporting its last figures.
             for gauge in (LAG, BACKLOG):
@@ -137,22 +168,33 @@ class OutboxRelay:
         self, lock_conn: asyncpg.Connection, producer: AIOKafkaProducer, stop: asyncio.Event
     ) -> None:
         checkpoint = await self._load_checkpoint()
+        recheck: float | None = None  # the pause while committed events are held back
         while not stop.is_set():
             await lock_conn.fetchval("SELECT 1")  # our lock lives as long as this session
             self._wake.clear()
-            await self._observe_backlog(checkpoint)
-            self.last_error = None
             batch = await self._store.read_committed(checkpoint, self._batch_size)
             if batch:
                 await self._publish(producer, batch)
                 checkpoint = Checkpoint.after(batch[-1])
                 await self._save_checkpoint(checkpoint)
-                if len(batch) == self._batch_size:
-                    continue
+            waiting = await self._observe_backlog(checkpoint)
+            self.last_error = None
+            if len(batch) == self._batch_size:
+                continue
+            # Events committed after the checkpoint yet not read wait behind a running
+            # transaction of this database (or committed since the read, and their NOTIFY
+            # wakes us anyway): look again soon. Progress restarts the short pauses; a round
+            # without any doubles them.
+            if not waiting:
+                recheck = None
+            elif recheck is None or batch:
+                recheck = self._recheck_initial
+            else:
+                recheck = min(recheck * 2, self._poll_interval)
             wake = asyncio.create_task(self._wake.wait())
             halt = asyncio.create_task(stop.wait())
             await asyncio.wait(
-                {wake, halt}, timeout=self._poll_interval, return_when="FIRST_COMPLETED"
+                {wake, halt}, timeout=recheck or self._poll_interval, return_when="FIRST_COMPLETED"
             )
             wake.cancel()
             halt.cancel()
@@ -176,10 +218,11 @@ class OutboxRelay:
         await asyncio.gather(*sends)
         PUBLISHED.labels(self.topic).inc(len(batch))
 
-    async def _observe_backlog(self, checkpoint: Checkpoint) -> None:
-        """Age and count of the committed events after the checkpoint: a relay held back by a
-        long transaction elsewhere shows as growing lag and backlog rather than as silence.
-        One statement over the commit-order index, the count capped at :data:`BACKLOG_CAP`."""
+    async def _observe_backlog(self, checkpoint: Checkpoint) -> int:
+        """Age and count of the committed events after the checkpoint (the count is returned):
+        a relay held back by a long transaction in its database shows as growing lag and
+        backlog rather than as silence. One statement over the commit-order index, the count
+        capped at :data:`BACKLOG_CAP`."""
         row = await self._pool.fetchrow(
             """SELECT
                  (SELECT count(*) FROM (
@@ -194,8 +237,12 @@ class OutboxRelay:
             BACKLOG_CAP,
         )
         assert row is not None
-        LAG.labels(self.topic).set(float(row["age"] or 0.0))
-        BACKLOG.labels(self.topic).set(int(row["backlog"]))
+        age = float(row["age"] or 0.0)
+        backlog = int(row["backlog"])
+        LAG.labels(self.topic).set(age)
+        BACKLOG.labels(self.topic).set(backlog)
+        self._oldest_unpublished = time.monotonic() - age if backlog else None
+        return backlog
 
     async def _load_checkpoint(self) -> Checkpoint:
         row = await self._pool.fetchrow(

@@ -39,6 +39,27 @@ SELECT {_COLUMNS} FROM kamu_append(
 """  # noqa: S608 - a constant column list; every value is a parameter
 
 
+# Below this every transaction that could still write to this database's event store is
+# finished: see EventStore.read_committed. The statement's snapshot is taken before
+# pg_stat_activity is read.
+_HORIZON = """
+least(
+    pg_snapshot_xmax(pg_current_snapshot()),
+    (SELECT min(running) FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+     WHERE NOT EXISTS (
+         SELECT FROM pg_stat_activity AS elsewhere
+         WHERE elsewhere.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND elsewhere.backend_xid::text::bigint = running::text::bigint % 4294967296)))
+"""
+
+_READ_COMMITTED = f"""
+SELECT {_COLUMNS} FROM kamu_events
+WHERE (transaction_id, position) > ($1::text::xid8, $2) AND transaction_id < {_HORIZON}
+-- Qualified: the bare name would sort by the output column (a bigint), not by the index.
+ORDER BY kamu_events.transaction_id, kamu_events.position LIMIT $3
+"""  # noqa: S608 - constants; every value is a parameter
+
+
 def _append_error(exc: asyncpg.PostgresError) -> Exception:
     """The store's own errors for the codes ``kamu_append`` raises; anything else as it is."""
     code = getattr(exc, "sqlstate", None)
@@ -163,15 +184,39 @@ class EventStore:
     ) -> list[RecordedEvent]:
         """Events after ``after`` in commit order, only from transactions that can no longer change.
 
-        A row is returned only if its transaction id is below the oldest transaction still
-        running: every transaction that could still commit an earlier-sorting row is then done.
+        A row is returned only if its transaction id is below the *horizon*, which every
+        transaction that could still commit a row into this event store is at or above, so
+        nothing can later appear before a checkpoint taken from these rows. The horizon is
+        the least of the statement snapshot's ``xmax`` (no transaction at or above it has
+        completed, so none of its rows is visible yet) and the smallest transaction id in the
+        snapshot's in-progress list (``pg_snapshot_xip``) that is not *proven* to belong to
+        another database of the server.
+
+        Why not simply the snapshot's ``xmin``: snapshots are cluster-wide, so every service's
+        relay would wait for the oldest transaction of every other service's database (one idle
+        open transaction in one database stopped all relays on the server).
+
+        The proof is a ``pg_stat_activity`` row whose ``datid`` is another database and whose
+        ``backend_xid`` is the id modulo 2^32 (running ids span less than 2^31, so the 32-bit
+        id names one transaction). A backend is bound to one database for its life, and so is
+        every transaction it runs, so that transaction can never write here. ``datid`` and
+        ``backend_xid`` are shown to every role without ``pg_read_all_stats`` (PostgreSQL's
+        ``pg_stat_get_activity`` puts them among the "values available to all callers"). The
+        pair comes from one backend slot read after the snapshot was taken, and the backend
+        running a transaction of the snapshot held that slot since before it, so the pair is
+        one backend's. Anything without proof holds the horizon back, as before: a transaction
+        of this database, one that finished before ``pg_stat_activity`` was read (its rows may
+        have committed after the snapshot), a prepared transaction (it has no backend), or one
+        whose backend shows no database. Holding back costs lag; excluding wrongly would skip a
+        late commit forever.
+
+        Transaction ids in the store are top-level ids (``pg_current_xact_id()`` in a
+        subtransaction answers its parent's), the kind ``pg_snapshot_xip`` lists.
         """
-        query = (
-            f"SELECT {_COLUMNS} FROM kamu_events "  # noqa: S608 - constant columns
-            "WHERE (transaction_id, position) > ($1::text::xid8, $2) "
-            "AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) "
-            "ORDER BY transaction_id, position LIMIT $3"
-        )
-        args = (str(after.transaction_id), after.position, limit)
-        rows = await (conn or self._pool).fetch(query, *args)
+        reader = conn or self._pool
+        if conn is not None and conn.is_in_transaction():
+            # The backends' status is read once per transaction: read it again, after the
+            # snapshot this statement takes, as the argument above needs.
+            await conn.execute("SELECT pg_stat_clear_snapshot()")
+        rows = await reader.fetch(_READ_COMMITTED, str(after.transaction_id), after.position, limit)
         return [_record(r) for r in rows]

@@ -1,19 +1,24 @@
-"""Claiming due deliveries, and recording how each went.
+"""Claiming due deliveries, marking them handed over, and recording how each went.
 
 A claim marks deliveries ``sending`` with a token and a lease, and commits before anything is
-sent: another dispatcher (another replica) skips them. Each outcome is recorded in a
-transaction of its own, only while the claim is still the recorder's (its advisory lock
-orders two recorders of one delivery), with the outcome event appended first. A dispatcher
-that dies mid-send leaves its claims to expire: they are claimed again and sent again with the
-same idempotency id (``in_doubt``), which is the one window where a receiver may see a message
-twice and is why every message carries that id.
+sent: another dispatcher (another replica) skips them. Right before a message leaves (email:
+before SMTP DATA; HTTP: before the request) the claim's holder marks it handed over
+(:func:`handed_over`) and commits that too. Each outcome is recorded in a transaction of its
+own, only while the claim is still the recorder's (its advisory lock orders two recorders of
+one delivery), with the outcome event appended first, and clears the mark.
+
+A dispatcher that dies leaves its claims to expire; claimed again, a delivery without the mark
+was never handed over and is simply sent (``interrupted``); one with the mark is ``in_doubt``:
+the message may have arrived. What happens to it depends on the channel
+(:func:`kamu_notifications.domain.steps.next_step`): sent again with the same id where
+receivers de-duplicate by it (webhooks), recorded failed and not sent again elsewhere.
 """
 
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -25,7 +30,6 @@ from kamu_notifications.domain.events import (
     NotificationSent,
     NotificationSuppressed,
 )
-from kamu_notifications.domain.quiet import backoff
 from kamu_notifications.planning import ACTOR
 from kamu_notifications.state import HANDLING, NOTIFICATION
 from kamu_shared.commands import Append
@@ -45,7 +49,7 @@ OUTCOMES = Counter(
 CLAIM = """
 WITH due AS (
     SELECT notification_id, channel, endpoint, due_at, status, recipient_id, deferred_by,
-           digest_id
+           digest_id, handed_over_at
     FROM notifications_deliveries d
     WHERE ((status = 'pending' AND due_at <= now())
            OR (status = 'sending' AND claimed_until < now()))
@@ -84,7 +88,8 @@ SET status = 'sending', claim = $6, claimed_until = now() + make_interval(secs =
 FROM chosen
 WHERE d.notification_id = chosen.notification_id AND d.channel = chosen.channel
 RETURNING d.notification_id, d.channel, d.recipient_id, d.endpoint, d.attempts, d.deferred_by,
-          d.digest_id, d.claim, chosen.status = 'sending' AS in_doubt
+          d.digest_id, d.claim, d.waiting_since, chosen.status = 'sending' AS interrupted,
+          chosen.status = 'sending' AND chosen.handed_over_at IS NOT NULL AS in_doubt
 """
 
 
@@ -100,6 +105,10 @@ class Claimed:
     deferred_by: str | None
     digest_id: uuid.UUID | None
     claim: uuid.UUID
+    waiting_since: datetime | None
+    # Claimed again after another dispatcher's claim ran out ...
+    interrupted: bool
+    # ... and that dispatcher had handed the message over: it may have arrived.
     in_doubt: bool
     # This process's clock: the lease ends no sooner than this (taken before the claim).
     lease_ends: float = 0.0
@@ -152,7 +161,8 @@ async def _gather_digest(conn: Connection, leader: Claimed, lease: float) -> lis
     digest_id = leader.digest_id or uuid.uuid4()
     rows = await conn.fetch(
         """WITH waiting AS (
-               SELECT notification_id, channel, status FROM notifications_deliveries
+               SELECT notification_id, channel, status, handed_over_at
+               FROM notifications_deliveries
                WHERE recipient_id = $1 AND channel = $2
                  AND NOT (notification_id = $6 AND channel = $2)
                  AND CASE WHEN $7 THEN
@@ -171,7 +181,9 @@ async def _gather_digest(conn: Connection, leader: Claimed, lease: float) -> lis
            FROM waiting w
            WHERE d.notification_id = w.notification_id AND d.channel = w.channel
            RETURNING d.notification_id, d.channel, d.recipient_id, d.endpoint, d.attempts,
-                     d.deferred_by, d.digest_id, d.claim, w.status = 'sending' AS in_doubt""",
+                     d.deferred_by, d.digest_id, d.claim, d.waiting_since,
+                     w.status = 'sending' AS interrupted,
+                     w.status = 'sending' AND w.handed_over_at IS NOT NULL AS in_doubt""",
         leader.recipient_id,
         leader.channel,
         leader.claim,
@@ -192,7 +204,26 @@ async def _gather_digest(conn: Connection, leader: Claimed, lease: float) -> lis
 
 class ClaimLost(Exception):
     """Another dispatcher claimed the delivery meanwhile: this outcome is not recorded (its
-    transaction, the outcome event included, rolls back)."""
+    transaction, the outcome event included, rolls back), or this message not sent."""
+
+
+async def handed_over(runtime: Runtime, held: Sequence[Claimed]) -> None:
+    """Mark the deliveries of one send as handed over, committed before the message leaves:
+    from here until the outcome is recorded they are in doubt should this process die.
+    Raises :class:`ClaimLost` (and nothing may be sent) unless every one is still held."""
+    marked = await runtime.pool.fetchval(
+        """WITH marked AS (
+               UPDATE notifications_deliveries SET handed_over_at = now()
+               WHERE notification_id = ANY($1::uuid[]) AND channel = $2 AND claim = $3
+                 AND status = 'sending'
+               RETURNING 1)
+           SELECT count(*) FROM marked""",
+        [h.notification_id for h in held],
+        held[0].channel,
+        held[0].claim,
+    )
+    if marked != len(held):
+        raise ClaimLost(held[0].key)
 
 
 def _must_have_updated(status: str, held: Claimed) -> None:
@@ -246,7 +277,8 @@ async def _finish(
             updated = await conn.execute(
                 """UPDATE notifications_deliveries
                    SET status = $3, claim = NULL, claimed_until = NULL, finished_at = $4,
-                       detail = $5, deferred_by = NULL
+                       detail = $5, deferred_by = NULL, handed_over_at = NULL,
+                       waiting_for = NULL
                    WHERE notification_id = $1 AND channel = $2 AND claim = $6""",
                 h.notification_id,
                 h.channel,
@@ -343,9 +375,12 @@ async def release(
     *,
     counts: bool,
     deferred_by: str | None = None,
+    waiting_for: str | None = None,
+    waiting_since: datetime | None = None,
 ) -> None:
     """Back to pending, due at ``until``: a retry (``counts``: the attempt was made) or a
-    deferral (quiet hours, digest: it was not)."""
+    deferral (quiet hours, digest, ``waiting_for`` data since ``waiting_since``: it was
+    not)."""
     released: list[Claimed] = []
     async with runtime.pool.acquire() as conn, conn.transaction():
         for h in held:
@@ -355,7 +390,9 @@ async def release(
                 """UPDATE notifications_deliveries
                    SET status = 'pending', claim = NULL, claimed_until = NULL, due_at = $3,
                        attempts = attempts - $4, detail = $5, deferred_by = $6,
-                       digest_id = CASE WHEN $6::text = 'digest' THEN digest_id END
+                       digest_id = CASE WHEN $6::text = 'digest' THEN digest_id END,
+                       handed_over_at = NULL, waiting_for = $8,
+                       waiting_since = coalesce($9, waiting_since)
                    WHERE notification_id = $1 AND channel = $2 AND claim = $7""",
                 h.notification_id,
                 h.channel,
@@ -364,6 +401,8 @@ async def release(
                 detail,
                 deferred_by,
                 h.claim,
+                waiting_for,
+                waiting_since,
             )
             await _attempt(conn, h, now, outcome, detail)
             released.append(h)
@@ -395,7 +434,7 @@ async def fall_back(
         updated = await conn.execute(
             """UPDATE notifications_deliveries
                SET status = 'fallback', claim = NULL, claimed_until = NULL, finished_at = $3,
-                   detail = $4
+                   detail = $4, handed_over_at = NULL, waiting_for = NULL
                WHERE notification_id = $1 AND channel = $2 AND claim = $5""",
             held.notification_id,
             held.channel,
@@ -419,12 +458,3 @@ async def fall_back(
                 held.channel,
             )
     OUTCOMES.labels(held.channel, "fallback").inc()
-
-
-def delay(attempt: int, initial: float, maximum: float, retry_after: float | None) -> timedelta:
-    """The wait before the next attempt: exponential backoff, or the receiver's Retry-After
-    when it asks for longer (capped by ``maximum``)."""
-    wait = backoff(attempt, initial, maximum)
-    if retry_after is not None:
-        wait = max(wait, timedelta(seconds=min(retry_after, maximum)))
-    return wait

@@ -15,6 +15,7 @@ import hmac
 import ipaddress
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -24,11 +25,20 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from standardwebhooks import Webhook
 
-from kamu_notifications.dispatch.outcomes import SENT, SendOutcome, failed, retry
+from kamu_notifications.dispatch.outcomes import SENT, SendOutcome, failed, in_doubt, retry
 from kamu_notifications.settings import NotificationsSettings
 
 LABEL = b"kamu-notifications/webhook-secret"
 TRANSIENT = {408, 425, 429}
+# Failures before the request could reach the receiver: nothing was delivered.
+NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.ProxyError,
+    httpx.LocalProtocolError,
+)
 PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
 
@@ -163,8 +173,14 @@ async def post(
     body: str,
     headers: dict[str, str],
     extensions: dict[str, Any] | None = None,
+    before: Callable[[], Awaitable[None]] | None = None,
 ) -> SendOutcome:
-    """POST the JSON ``body``; 2xx is sent, 408/425/429/5xx and network errors are transient."""
+    """POST the JSON ``body``; 2xx is sent, 408/425/429/5xx and failures to connect are
+    transient; a request sent without an answer (it timed out, the connection dropped) is in
+    doubt: the receiver may have it. ``before`` is awaited right before the request (the
+    dispatcher's hand-over mark)."""
+    if before is not None:
+        await before()
     try:
         response = await client.post(
             url,
@@ -172,10 +188,13 @@ async def post(
             headers={"content-type": "application/json", **headers},
             extensions=extensions or {},
         )
+    except NOT_SENT as exc:
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        return retry("timed out" if timed_out else f"unreachable: {type(exc).__name__}")
     except httpx.TimeoutException:
-        return retry("timed out")
+        return in_doubt("timed out")
     except httpx.HTTPError as exc:
-        return retry(f"unreachable: {type(exc).__name__}")
+        return in_doubt(f"no answer: {type(exc).__name__}")
     except (httpx.InvalidURL, ValueError) as exc:  # an address httpx cannot use: never will
         return failed(f"unusable address: {type(exc).__name__}")
     if 200 <= response.status_code < 300:

@@ -12,7 +12,7 @@ from typing import Any
 
 from kamu_notifications.domain import inbound as e
 from kamu_notifications.domain.routing import route
-from kamu_notifications.planning import Cause, plan
+from kamu_notifications.planning import Cause, plan, wake_waiting
 from kamu_notifications.settings import NotificationsSettings, settings_of
 from kamu_shared.consumer.messages import Delivery
 from kamu_shared.consumer.processing import Handler
@@ -85,12 +85,15 @@ async def _learn(
             event.teams_user_id,
             at,
         )
+        # Messages that waited for this person's name or address may go out now.
+        await wake_waiting(conn, event.person_id)
     elif isinstance(event, e.PersonLeft):
         await conn.execute(
             "UPDATE notifications_people SET left_at = $2 WHERE person_id = $1",
             event.person_id,
             at,
         )
+        await wake_waiting(conn, event.person_id)  # theirs are suppressed, not left waiting
     elif isinstance(event, e.MeetingScheduled | e.MeetingRescheduled):
         # A meeting planned inside its reminder window needs no reminder: the invitation is it.
         lead = timedelta(seconds=settings.reminder_lead_seconds)

@@ -10,7 +10,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from kamu_notifications.content.render import render
+from kamu_notifications.content.render import render_for_reading
 from kamu_notifications.settings import settings_of
 from kamu_notifications.state import person_of, unknown_recipient
 from kamu_shared.auth.deps import CurrentPrincipal
@@ -86,7 +86,9 @@ async def notification(
                 else None
             )
             who = person.recipient if person else unknown_recipient(row["recipient_id"], settings)
-            subject = render(row["kind"], params, who, name, base_url=settings.app_base_url).subject
+            subject = render_for_reading(
+                row["kind"], params, who, name, base_url=settings.app_base_url
+            ).subject
     return NotificationOut(
         id=str(notification_id),
         kind=row["kind"],

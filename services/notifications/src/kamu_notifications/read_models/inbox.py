@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from kamu_notifications.content.render import render
+from kamu_notifications.content.render import render_for_reading
 from kamu_notifications.settings import NotificationsSettings, settings_of
 from kamu_notifications.state import person_of, unknown_recipient
 from kamu_shared.auth.deps import CurrentPrincipal
@@ -59,7 +59,7 @@ async def _items(
     items = []
     for r in rows:
         params = dict(r["params"])
-        text = render(
+        text = render_for_reading(
             r["kind"],
             params,
             recipient,
