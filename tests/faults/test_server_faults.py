@@ -28,10 +28,10 @@ STORY_SECONDS = 60.0
 IN_FLOW = 15
 
 # The broker's absence shows in /readyz/background within the consumers' stall timeout
-# (5 s, FAULT_ENV) plus a readiness round (2 s), with room for a busy machine.
-BROKER_DETECT_SECONDS = 20.0
+# (10 s, FAULT_ENV) plus a readiness round (2 s), with room for a busy machine.
+BROKER_DETECT_SECONDS = 30.0
 # From the broker accepting connections again to every invariant holding: consumers replaced
-# after a stall (5 s) and a restart pause (at most 2 s), rejoining their groups (the dead
+# after a stall (10 s) and a restart pause (at most 2 s), rejoining their groups (the dead
 # members' sessions end after 10 s), the relays' producers reconnecting, and the backlog of
 # the outage applied and notified.
 BROKER_RECOVERY_SECONDS = 60.0

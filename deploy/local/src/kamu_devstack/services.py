@@ -1,8 +1,6 @@
 """Kamu's service processes on one machine: given the servers' addresses, proven ready."""
 
-import contextlib
 import os
-import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -95,24 +93,6 @@ class ServiceProcess:
     def stop(self) -> None:
         if self.alive():
             stop_group(self.pid, timeout=15)
-
-    def kill(self) -> None:
-        """SIGKILL its whole process group, as a crash would: no shutdown code runs."""
-        if self.alive():
-            os.killpg(self.pid, signal.SIGKILL)
-            _wait_gone(self.pid, timeout=10)
-
-
-def _wait_gone(pid: int, timeout: float) -> None:
-    """Until ``pid`` has exited (reaped when it is our child, so it leaves no zombie)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        if not pid_alive(pid):
-            return
-        time.sleep(0.02)
-    raise InfraError(f"process {pid} did not exit within {timeout:g}s of SIGKILL")
 
 
 def check_ports_free(base_port: int) -> None:
