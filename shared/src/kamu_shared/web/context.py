@@ -60,7 +60,7 @@ class RequestContextMiddleware:
                 await self.app(scope, receive, send_wrapper)
             finally:
                 path = str(scope.get("path", ""))
-                if path not in {"/healthz", "/readyz", "/metrics"}:
+                if path not in {"/healthz", "/readyz", "/readyz/background", "/metrics"}:
                     log.info(
                         "request",
                         method=scope.get("method"),
