@@ -82,15 +82,7 @@ async def test_broker_killed_and_restarted_consumers_resume_with_no_person(fault
         await asyncio.to_thread(faults.servers.start_kafka)
     deadline = time.monotonic() + BROKER_RECOVERY_SECONDS
 
-    problems += await stream.stop(timeout=left(deadline))
-    try:
-        await faults.settle(left(deadline))
-    except AssertionError as exc:
-        problems.append(str(exc))
-    try:
-        await faults.wait_statuses("/readyz/background", 200, left(deadline))
-    except AssertionError as exc:
-        problems.append(f"background work not ready again: {exc}")
+    problems += await recovered(faults, stream, "/readyz/background", deadline)
     assert not problems, "\n".join(problems)
 
 
@@ -120,15 +112,7 @@ async def test_postgres_killed_clients_see_503_with_retry_after_never_500(faults
             problems.append(f"{service} answered {got} while PostgreSQL was down, never 503")
         if silent := [s for s in mine if s.status is None]:
             problems.append(f"{service} gave no answer ({silent[0].error}) while it ran")
-    problems += await stream.stop(timeout=left(deadline))
-    try:
-        await faults.settle(left(deadline))
-    except AssertionError as exc:
-        problems.append(str(exc))
-    try:
-        await faults.wait_statuses("/readyz", 200, left(deadline))
-    except AssertionError as exc:
-        problems.append(f"not ready again: {exc}")
+    problems += await recovered(faults, stream, "/readyz", deadline)
     assert not problems, "\n".join(problems)
 
 
@@ -244,3 +228,18 @@ async def test_poison_message_is_parked_by_every_consumer_and_they_go_on(faults)
         assert sorted(r[2] or b"" for r in dead) == sorted([bare, key]), group
     background = await faults.statuses("/readyz/background")
     assert background == dict.fromkeys(background, 200), background
+
+
+async def recovered(faults, stream, ready_path: str, deadline: float) -> Problems:  # type: ignore[no-untyped-def]
+    """After a fault healed: the stream's stories finish, the invariants hold again and every
+    service answers ``ready_path`` with 200, all by ``deadline``; what did not, as problems."""
+    problems: Problems = list(await stream.stop(timeout=left(deadline)))
+    try:
+        await faults.settle(left(deadline))
+    except AssertionError as exc:
+        problems.append(str(exc))
+    try:
+        await faults.wait_statuses(ready_path, 200, left(deadline))
+    except AssertionError as exc:
+        problems.append(f"{ready_path} not ready again: {exc}")
+    return problems
