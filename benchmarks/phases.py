@@ -27,6 +27,7 @@ from kamu_shared.consumer.processing import Processor
 from kamu_shared.db.pool import create_pool
 from kamu_shared.kafka.producer import event_producer
 from kamu_shared.outbox.relay import OutboxRelay
+from kamu_shared.outbox.tail import tail_reader
 from kamu_shared.projections.projection import live_schema
 from kamu_shared.store.eventstore import EventStore
 
@@ -162,6 +163,7 @@ async def relay_phase(
             store=store,
             pool=pool,
             producer_factory=lambda: event_producer(bootstrap, "bench-relay"),
+            reader_factory=lambda: tail_reader(bootstrap, "bench-relay"),
             topic=topic,
             source=SOURCE,
         )

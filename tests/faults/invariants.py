@@ -56,13 +56,11 @@ SAME_ID_RESENDS_OK = True
 # them than were in flight at once (KAMU_DISPATCH_CONCURRENCY, 16 by default). Each one is
 # named in a warning. False: every notification must arrive, in doubt or not.
 IN_DOUBT_MAY_BE_LOST = True
-# The relay publishes at least once (DESIGN, decision 0004): a relay that dies after Kafka
-# acknowledged a batch and before it saved its checkpoint sends the batch again, byte for byte,
-# and every consumer drops the copy by (ce_source, ce_id) (its ledger holds each event once,
-# which the ledger check below asserts). True: such identical copies in the same partition are
-# noted, not broken; anything else under one ce_id is broken. False: once per ce_id, strictly.
-# Left open in issue 15: a relay that skips, when it takes the lead, what is already on the topic.
-RELAY_REPUBLISH_OK = True
+# A relay that dies after Kafka acknowledged a batch and before it saved its checkpoint leaves
+# the batch on the topic; the next leader reads it back and does not send it again
+# (kamu_shared/outbox/tail.py). True: identical copies in the same partition are noted, not
+# broken (at least once, dropped by every consumer's ledger). False: once per ce_id, strictly.
+RELAY_REPUBLISH_OK = False
 IN_DOUBT_AT_MOST = 16
 
 

@@ -26,6 +26,7 @@ from kamu_shared.events import EventRegistry
 from kamu_shared.kafka.producer import event_producer
 from kamu_shared.kafka.topics import ensure_topics, events_topic, in_namespace
 from kamu_shared.outbox.relay import OutboxRelay
+from kamu_shared.outbox.tail import tail_reader
 from kamu_shared.projections.projection import Projection, ensure_live_schema, live_consumer
 from kamu_shared.settings import ServiceSettings
 from kamu_shared.store.eventstore import EventStore
@@ -197,6 +198,7 @@ def _relay_task(runtime: Runtime) -> Supervised:
         producer_factory=lambda: event_producer(
             s.kafka_bootstrap, f"{runtime.definition.name}-relay"
         ),
+        reader_factory=lambda: tail_reader(s.kafka_bootstrap, f"{runtime.definition.name}-relay"),
     )
     runtime.relay = relay
 

@@ -3,8 +3,11 @@
 - Reads with :meth:`EventStore.read_committed`, so a transaction that commits late is never
   skipped, and keeps a checkpoint row per relay name.
 - The checkpoint moves only after Kafka acknowledged the batch: a crash between commit and
-  publish (or between publish and checkpoint) republishes, never loses. Consumers de-duplicate
-  by ``(ce_source, ce_id)``.
+  publish loses nothing. A crash between Kafka's acknowledgement and the checkpoint does not
+  send the batch twice either: a new leader first reads back what is on the topic past the
+  checkpoint (:mod:`kamu_shared.outbox.tail`) and skips exactly those events. Consumers still
+  de-duplicate by ``(ce_source, ce_id)`` (a deposed leader that has not noticed yet can send
+  one batch more).
 - Replicas elect one leader with a PostgreSQL session advisory lock; the others wait and take
   over when the leader's session ends, so two relays never interleave their sends.
 - Wakes on ``NOTIFY kamu_events`` (sent by every append) and polls as a fallback. When a
@@ -18,19 +21,26 @@
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Callable
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
 from kamu_shared.aio import sleep_unless
 from kamu_shared.outbox.envelopes import envelope_for
+from kamu_shared.outbox.tail import commit_header, published_after
 from kamu_shared.store.eventstore import NOTIFY_CHANNEL, EventStore
 from kamu_shared.store.records import Checkpoint, RecordedEvent
 
 PUBLISHED = Counter("kamu_relay_published_total", "Events published by the relay", ["topic"])
+FOUND = Counter(
+    "kamu_relay_found_on_topic_total",
+    "Events a new leader found on the topic past its checkpoint and did not send again",
+    ["topic"],
+)
 LEADER = Gauge("kamu_relay_leader", "1 while this process is the active relay", ["topic"])
 LAG = Gauge("kamu_relay_lag_seconds", "Age of the oldest event not yet published", ["topic"])
 BACKLOG = Gauge(
@@ -55,6 +65,7 @@ class OutboxRelay:
         store: EventStore,
         pool: asyncpg.Pool,
         producer_factory: Callable[[], AIOKafkaProducer],
+        reader_factory: Callable[[], AIOKafkaConsumer],
         topic: str,
         source: str,
         name: str = "relay",
@@ -67,6 +78,7 @@ class OutboxRelay:
         self._store = store
         self._pool = pool
         self._producer_factory = producer_factory
+        self._reader_factory = reader_factory
         self.topic = topic
         self._source = source
         self._name = name
@@ -168,13 +180,14 @@ class OutboxRelay:
         self, lock_conn: asyncpg.Connection, producer: AIOKafkaProducer, stop: asyncio.Event
     ) -> None:
         checkpoint = await self._load_checkpoint()
+        on_topic = await self._on_topic_after(producer, checkpoint)
         recheck: float | None = None  # the pause while committed events are held back
         while not stop.is_set():
             await lock_conn.fetchval("SELECT 1")  # our lock lives as long as this session
             self._wake.clear()
             batch = await self._store.read_committed(checkpoint, self._batch_size)
             if batch:
-                await self._publish(producer, batch)
+                await self._publish(producer, batch, on_topic)
                 checkpoint = Checkpoint.after(batch[-1])
                 await self._save_checkpoint(checkpoint)
             waiting = await self._observe_backlog(checkpoint)
@@ -202,21 +215,45 @@ class OutboxRelay:
     async def publish_pending(self, producer: AIOKafkaProducer) -> int:
         """Publish everything committed so far, once (for tools and tests); return the count."""
         checkpoint = await self._load_checkpoint()
+        on_topic = await self._on_topic_after(producer, checkpoint)
         total = 0
         while batch := await self._store.read_committed(checkpoint, self._batch_size):
-            await self._publish(producer, batch)
+            await self._publish(producer, batch, on_topic)
             checkpoint = Checkpoint.after(batch[-1])
             await self._save_checkpoint(checkpoint)
             total += len(batch)
         return total
 
-    async def _publish(self, producer: AIOKafkaProducer, batch: list[RecordedEvent]) -> None:
+    async def _on_topic_after(
+        self, producer: AIOKafkaProducer, checkpoint: Checkpoint
+    ) -> set[uuid.UUID]:
+        """What a previous leader sent past ``checkpoint`` before it stopped."""
+        reader = self._reader_factory()
+        await reader.start()
+        try:
+            partitions = await producer.partitions_for(self.topic)
+            found = await published_after(reader, self.topic, partitions, checkpoint)
+        finally:
+            await reader.stop()
+        if found:
+            log.info("relay-found-on-topic", topic=self.topic, events=len(found))
+        return found
+
+    async def _publish(
+        self, producer: AIOKafkaProducer, batch: list[RecordedEvent], on_topic: set[uuid.UUID]
+    ) -> None:
+        """Send ``batch`` but the events already ``on_topic`` (whose ids it removes)."""
         sends = []
         for event in batch:
+            if event.event_id in on_topic:
+                on_topic.discard(event.event_id)
+                FOUND.labels(self.topic).inc()
+                continue
             key, value, headers = envelope_for(event, self._source).to_kafka()
+            headers.append(commit_header(event))
             sends.append(await producer.send(self.topic, value, key=key, headers=headers))
         await asyncio.gather(*sends)
-        PUBLISHED.labels(self.topic).inc(len(batch))
+        PUBLISHED.labels(self.topic).inc(len(sends))
 
     async def _observe_backlog(self, checkpoint: Checkpoint) -> int:
         """Age and count of the committed events after the checkpoint (the count is returned):
