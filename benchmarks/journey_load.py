@@ -1,19 +1,24 @@
 """Background writes for the journey benchmark: other services busy while a pairing is timed.
 
 Writes go over HTTP to goals (``POST /goals``) and meetings (``POST /meetings``) at a steady
-rate each, from a process of their own, so that neither the load's own CPU nor its event loop
-delays the timing process's polls (beyond what the shared cores do anyway). The people it
-writes for are the load's own: they have every notification channel but the in-app inbox off,
-so nothing they do reaches the catcher the timing watches.
+rate each, open loop, from ``vegeta`` (compiled; built by ``kamu_devstack.gotools``): a Python
+client took some 15% of a core for 40 writes/s here, CPU the services under test then lacked.
+The people it writes for are the load's own: they have every notification channel but the
+in-app inbox off, so nothing they do reaches the catcher the timing watches.
 """
 
 import asyncio
-import multiprocessing
+import base64
+import csv
+import io
+import json
+import signal
+import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from multiprocessing.synchronize import Event as ProcessEvent
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +27,8 @@ from kamu_shared.auth.mint import mint_token
 
 Json = dict[str, Any]
 LOAD_PEOPLE = 10  # colleagues; their pairings (with one Kamu) are what meetings are scheduled in
-MAX_IN_FLIGHT = 40  # per service: beyond this the load falls behind its rate (and says so)
+MAX_IN_FLIGHT = 200  # vegeta's workers (requests in flight) at most, both services together
+MAX_SECONDS = 900  # the longest a load runs (targets are written for this long)
 QUIET = {"email": False, "slack": False, "teams": False, "webhook": False, "inapp": True}
 
 
@@ -45,14 +51,10 @@ class LoadReport:
     sent: dict[str, int] = field(default_factory=dict)
     ok: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)  # not sent: too many in flight
     errors: list[str] = field(default_factory=list)
 
     def rate(self, service: str) -> float:
         return self.ok.get(service, 0) / self.seconds if self.seconds else 0.0
-
-
-Call = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
 
 async def set_up_load(
@@ -88,131 +90,109 @@ async def set_up_load(
     return pairings
 
 
-async def _paced(
-    service: str,
-    http: httpx.AsyncClient,
-    call: Call,
-    rate: float,
-    stop: asyncio.Event,
-    report: LoadReport,
-) -> None:
-    """``call`` at ``rate`` per second on a fixed schedule (not one after another), so a slow
-    answer does not lower the rate; at most MAX_IN_FLIGHT at once (the rest are skipped and
-    counted)."""
-    in_flight: set[asyncio.Task[None]] = set()
-
-    async def one(i: int) -> None:
-        try:
-            response = await call(http, i)
-        except httpx.HTTPError as exc:
-            report.failed[service] = report.failed.get(service, 0) + 1
-            report.errors.append(f"{service}: {exc!r}")
-            return
-        if response.is_success:
-            report.ok[service] = report.ok.get(service, 0) + 1
-        else:
-            report.failed[service] = report.failed.get(service, 0) + 1
-            report.errors.append(f"{service}: {response.status_code} {response.text[:200]}")
-
-    start = time.monotonic()
-    i = 0
-    while not stop.is_set():
-        pause = start + i / rate - time.monotonic()
-        if pause > 0:
-            try:
-                await asyncio.wait_for(stop.wait(), pause)
-                break
-            except TimeoutError:
-                pass
-        if len(in_flight) >= MAX_IN_FLIGHT:
-            report.skipped[service] = report.skipped.get(service, 0) + 1
-        else:
-            report.sent[service] = report.sent.get(service, 0) + 1
-            task = asyncio.create_task(one(i))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
-        i += 1
-    await asyncio.gather(*in_flight)
-
-
-async def _run_load(
-    plan: LoadPlan, stop_flag: ProcessEvent, ready: "multiprocessing.Queue[Any]"
-) -> LoadReport:
-    report = LoadReport()
-    # Everything slow to make comes first (an HTTP client loads the CA bundle: seconds on a
-    # busy machine), before the parent is told to start timing.
+def _targets(plan: LoadPlan, count: int) -> Iterator[Json]:
+    """vegeta's JSON targets, goals and meetings alternating: ``count`` of each. Meetings are
+    90 minutes apart per pairing, a month ahead, so none overlaps another of its pair."""
     tokens = {
-        colleague: {
-            "Authorization": "Bearer "
+        colleague: [
+            "Bearer "
             + mint_token(
                 secret=plan.jwt_secret, sub=colleague, roles=("employee",), ttl_seconds=86400
             )
-        }
+        ]
         for _, colleague in plan.pairings
     }
     first_start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
-
-    async def goal(http: httpx.AsyncClient, i: int) -> httpx.Response:
-        owner = plan.pairings[i % len(plan.pairings)][1]
-        body = {"title": f"Load goal {i}", "category": "competence", "target_date": "2099-01-01"}
-        return await http.post(f"{plan.goals_url}/goals", json=body, headers=tokens[owner])
-
-    async def meeting(http: httpx.AsyncClient, i: int) -> httpx.Response:
+    for i in range(count):
         pairing_id, colleague = plan.pairings[i % len(plan.pairings)]
+        goal = {"title": f"Load goal {i}", "category": "competence", "target_date": "2099-01-01"}
         starts = first_start + timedelta(minutes=90 * (i // len(plan.pairings)))
-        body = {"pairing_id": pairing_id, "starts_at": starts.isoformat(), "duration_minutes": 60}
-        return await http.post(
-            f"{plan.meetings_url}/meetings", json=body, headers=tokens[colleague]
-        )
-
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT)
-    async with (
-        httpx.AsyncClient(timeout=30, limits=limits) as goals_http,
-        httpx.AsyncClient(timeout=30, limits=limits) as meetings_http,
-    ):
-        stop = asyncio.Event()
-
-        async def watch_flag() -> None:
-            await asyncio.to_thread(stop_flag.wait)  # the parent's signal, across processes
-            stop.set()
-
-        watcher = asyncio.create_task(watch_flag())
-        ready.put("ready")
-        began = time.monotonic()
-        await asyncio.gather(
-            _paced("goals", goals_http, goal, plan.rate, stop, report),
-            _paced("meetings", meetings_http, meeting, plan.rate, stop, report),
-        )
-        report.seconds = time.monotonic() - began
-        await watcher
-    return report
-
-
-def _load_main(
-    plan: LoadPlan, stop_flag: ProcessEvent, results: "multiprocessing.Queue[Any]"
-) -> None:
-    results.put(asyncio.run(_run_load(plan, stop_flag, results)))
+        meeting = {
+            "pairing_id": pairing_id,
+            "starts_at": starts.isoformat(),
+            "duration_minutes": 60,
+        }
+        for url, body in (
+            (f"{plan.goals_url}/goals", goal),
+            (f"{plan.meetings_url}/meetings", meeting),
+        ):
+            yield {
+                "method": "POST",
+                "url": url,
+                "body": base64.b64encode(json.dumps(body).encode()).decode(),
+                "header": {
+                    "Authorization": tokens[colleague],
+                    "Content-Type": ["application/json"],
+                },
+            }
 
 
 class BackgroundLoad:
-    """The load in a process of its own (``spawn``: nothing of the parent's loop is copied):
-    ``start()`` returns once it writes, ``stop()`` returns its :class:`LoadReport`."""
+    """``vegeta attack`` in a process of its own: open loop (a slow answer does not lower the
+    rate), compiled (its CPU stays small beside the servers'). ``start()`` returns once it
+    attacks, ``stop()`` interrupts it and returns its :class:`LoadReport` from vegeta's own
+    record of every request."""
 
-    def __init__(self, plan: LoadPlan) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._stop = context.Event()
-        self._results: multiprocessing.Queue[Any] = context.Queue()
-        self._process = context.Process(
-            target=_load_main, args=(plan, self._stop, self._results), daemon=True
-        )
+    def __init__(self, plan: LoadPlan, vegeta: Path, folder: Path) -> None:
+        self._plan = plan
+        self._vegeta = vegeta
+        self._folder = folder
+        self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 120) -> None:
-        self._process.start()
-        if self._results.get(timeout=timeout) != "ready":
-            raise RuntimeError("the background load did not start")
+    def start(self, timeout: float = 60) -> None:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        targets = self._folder / "targets.jsonl"
+        count = int(self._plan.rate * MAX_SECONDS)
+        with targets.open("w") as out:
+            for target in _targets(self._plan, count):
+                out.write(json.dumps(target) + "\n")
+        results = self._folder / "results.bin"
+        self._process = subprocess.Popen(
+            [
+                str(self._vegeta), "attack", "-format=json", f"-targets={targets}",
+                f"-rate={2 * self._plan.rate:g}/1s", f"-duration={MAX_SECONDS}s",
+                f"-max-workers={MAX_IN_FLIGHT}", "-timeout=30s", f"-output={results}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(self._folder / "vegeta.log").open("wb"),
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while not results.exists() or results.stat().st_size == 0:  # its first answer is in
+            if self._process.poll() is not None:
+                raise RuntimeError(
+                    f"vegeta ended at once: {(self._folder / 'vegeta.log').read_text()}"
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError("vegeta wrote no result")
+            time.sleep(0.05)
 
     def stop(self, timeout: float = 60) -> LoadReport:
-        self._stop.set()
-        report: LoadReport = self._results.get(timeout=timeout)
-        self._process.join(timeout)
-        return report
+        assert self._process is not None
+        self._process.send_signal(signal.SIGINT)  # vegeta finishes what is in flight, then ends
+        self._process.wait(timeout)
+        csv_text = subprocess.run(
+            [str(self._vegeta), "encode", "--to=csv", str(self._folder / "results.bin")],
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+        ).stdout.decode()
+        return _report(csv_text, self._plan)
+
+
+def _report(csv_text: str, plan: LoadPlan) -> LoadReport:
+    """Per service from vegeta's CSV (timestamp ns, code, latency ns, bytes out, bytes in,
+    error, body, attack, seq, method, url, headers)."""
+    report = LoadReport()
+    first, last = float("inf"), 0.0
+    for row in csv.reader(io.StringIO(csv_text)):
+        at, code, error, url = int(row[0]) / 1e9, int(row[1]), row[5], row[10]
+        service = "goals" if url.startswith(plan.goals_url) else "meetings"
+        first, last = min(first, at), max(last, at)
+        report.sent[service] = report.sent.get(service, 0) + 1
+        if 200 <= code < 300:
+            report.ok[service] = report.ok.get(service, 0) + 1
+        else:
+            report.failed[service] = report.failed.get(service, 0) + 1
+            report.errors.append(f"{service}: {code} {error}"[:200])
+    report.seconds = max(0.0, last - first)
+    return report

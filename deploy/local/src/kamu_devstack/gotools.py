@@ -2,7 +2,8 @@
 
 deploy/tools is one Go module (versions pinned by its go.mod and go.sum) that makes
 ``composecheck`` (compose-go, the loader inside ``docker compose``), ``dockerfilecheck``
-(BuildKit's Dockerfile parser), ``kustomize`` and ``promtool`` (Prometheus's checker). The
+(BuildKit's Dockerfile parser), ``kustomize``, ``promtool`` (Prometheus's checker) and
+``vegeta`` (the benchmarks' compiled open-loop HTTP load). The
 binaries go to ``.cache/tools/bin`` under names that carry a hash of the module's sources, so
 a build happens once per change of deploy/tools; a file lock keeps two processes (two
 pytest-xdist workers, two checkouts' runs) from building at once.
@@ -41,6 +42,7 @@ PACKAGES = {
     "dockerfilecheck": "./dockerfilecheck",
     "kustomize": "sigs.k8s.io/kustomize/kustomize/v5",
     "promtool": "github.com/prometheus/prometheus/cmd/promtool",
+    "vegeta": "github.com/tsenart/vegeta/v12",
 }
 # remove_all_sd leaves Prometheus's cloud service discoveries (and their SDKs) out of promtool,
 # enable_dns_sd keeps the one deploy/prometheus/prometheus.yml uses: a build of minutes, not tens.
@@ -53,6 +55,7 @@ class DeployTools:
     dockerfilecheck: Path
     kustomize: Path
     promtool: Path
+    vegeta: Path
 
 
 def source_dir() -> Path:
