@@ -10,7 +10,7 @@ import pytest
 
 from kamu_devstack.cli import local_kafka_wanted, wants_deploy_tests
 from kamu_devstack.errors import InfraError
-from kamu_devstack.gotools import find_tools, sources_hash
+from kamu_devstack.gotools import PACKAGES, find_tools, sources_hash
 from kamu_devstack.paths import project_root
 from kamu_devstack.processes import pid_alive
 from kamu_devstack.watched import minutes, run_watched
@@ -97,7 +97,7 @@ def test_the_tools_are_found_by_a_hash_of_their_sources(monkeypatch, tmp_path: P
     assert find_tools() is None  # nothing built in an empty cache
     bin_dir = tmp_path / "tools" / "bin"
     bin_dir.mkdir(parents=True)
-    for name in ("composecheck", "dockerfilecheck", "kustomize", "promtool"):
+    for name in PACKAGES:
         tool = bin_dir / f"{name}-{sources_hash()}"
         tool.write_text("#!/bin/sh\n")
         tool.chmod(0o755)
