@@ -194,6 +194,7 @@ def _relay_task(runtime: Runtime) -> Supervised:
         batch_size=s.relay_batch_size,
         poll_interval=s.relay_poll_interval_seconds,
         recheck_initial=s.relay_recheck_initial_seconds,
+        gather=s.relay_gather_seconds,
         unready_lag=s.relay_unready_lag_seconds,
         producer_factory=lambda: event_producer(
             s.kafka_bootstrap, f"{runtime.definition.name}-relay"

@@ -75,6 +75,14 @@ class ServiceSettings(BaseSettings):
         "event is older.",
     )
     relay_batch_size: int = Field(default=500, ge=1)
+    relay_gather_seconds: float = Field(
+        default=0.02,
+        ge=0,
+        description="After a round that published, the relay starts its next one no sooner: "
+        "a relay woken by a commit every few milliseconds sends one batch per this interval "
+        "instead of one per commit; a relay that was idle is not delayed at all. 0: a round "
+        "per wake.",
+    )
     consumer_stall_timeout_seconds: float = Field(default=30.0, gt=0)
     consumer_retry_attempts: int = Field(default=5, ge=1)
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)

@@ -431,6 +431,28 @@ async def test_concurrent_writers_committing_late_lose_nothing_and_keep_each_str
         assert sequences == list(range(1, len(sequences) + 1)), stream
 
 
+async def test_a_busy_relay_gathers_commits_and_an_idle_one_sends_at_once(
+    store, pool, migrated_db, kafka_bootstrap, topic
+):
+    """Commits every few milliseconds leave in a few batches, not one round each; the first
+    event after a quiet spell is not held for the gathering interval."""
+    relay = relay_for(migrated_db, store, pool, kafka_bootstrap, topic, gather=10.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run_forever(stop))
+    try:
+        await eventually(lambda: _value(lambda: relay.is_leader))
+        await store.append([one("first", NO_STREAM)])  # idle until now: out at once
+        assert await eventually(lambda: _published(topic, 1), timeout=7)  # inside the 10 s
+        batches = _gauge("kamu_relay_batches_total", topic)
+        for version in range(30):  # each its own transaction and NOTIFY, within the interval
+            await store.append([one("busy", version)])
+        assert await eventually(lambda: _published(topic, 31), timeout=120)
+        assert _gauge("kamu_relay_batches_total", topic) == batches + 1  # one gathered batch
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
 class _DiesBeforeItsCheckpoint(OutboxRelay):
     """Kafka acknowledged the batch, then PostgreSQL went away before the checkpoint moved."""
 

@@ -40,7 +40,10 @@ async def test_a_colleague_gets_a_kamu_and_the_events_reach_the_topic(service, k
             for e in found
             if e.subject in {"person-cole", "person-kim", "kamu-kim", f"pairing-{pairing_id}"}
         ]
-        return mine if len(mine) >= 6 else None
+        # Earlier tests of the session may have put cole's and kim's events there too: wait
+        # for this pairing's own two.
+        pairing = [e for e in mine if e.subject == f"pairing-{pairing_id}"]
+        return mine if len(mine) >= 6 and len(pairing) >= 2 else None
 
     envelopes = await eventually(ours)
     pairing_events = [e for e in envelopes if e.subject == f"pairing-{pairing_id}"]
