@@ -147,6 +147,7 @@ def build_consumers(runtime: Runtime) -> list[EventConsumer]:
             stall_timeout=s.consumer_stall_timeout_seconds,
             partitions=s.kafka_topic_partitions,
             replication=s.kafka_topic_replication,
+            commit_interval=s.consumer_commit_interval_seconds,
         )
         for reaction in runtime.definition.reactions
     ]
@@ -158,6 +159,7 @@ def build_consumers(runtime: Runtime) -> list[EventConsumer]:
             stall_timeout=s.consumer_stall_timeout_seconds,
             partitions=s.kafka_topic_partitions,
             replication=s.kafka_topic_replication,
+            commit_interval=s.consumer_commit_interval_seconds,
             namespace=s.topic_namespace,
             attempts=s.consumer_retry_attempts,
             backoff_initial=s.consumer_backoff_initial_seconds,

@@ -84,6 +84,13 @@ class ServiceSettings(BaseSettings):
         "per wake.",
     )
     consumer_stall_timeout_seconds: float = Field(default=30.0, gt=0)
+    consumer_commit_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="A consumer commits its Kafka offsets at most this often: each message is "
+        "recorded in its group's ledger when applied, so a later offset commit only means more "
+        "redelivery after a crash, which the ledger drops. 0: after every batch.",
+    )
     consumer_retry_attempts: int = Field(default=5, ge=1)
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=10.0, gt=0)

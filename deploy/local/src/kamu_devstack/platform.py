@@ -21,6 +21,7 @@ from kamu_devstack.ports import LOOPBACK, port_is_free
 from kamu_devstack.services import (
     CATCHER_SMTP_OFFSET,
     PORTS,
+    WORKER_PORTS,
     ServiceProcess,
     start_catcher,
     start_service,
@@ -112,11 +113,11 @@ class Platform:
         return out.decode()
 
 
-def free_base_port(start: int | None = None) -> int:
+def free_base_port(start: int | None = None, *, workers_apart: bool = False) -> int:
     """A base port whose service and catcher ports are all free now. From a random start, so
     two test workers choosing at the same moment rarely pick the same one (and a loser's
     start fails and is retried: :func:`running_platform`)."""
-    offsets = [o for _, o in PORTS]
+    offsets = [o for _, o in (*PORTS, *(WORKER_PORTS if workers_apart else ()))]
     first = start if start is not None else 18000 + 30 * secrets.randbelow(1000)
     for base in chain(range(first, 60000, 30), range(18000, first, 30)):
         if all(port_is_free(base + o) for o in offsets):
@@ -132,9 +133,12 @@ def running_platform(
     *,
     namespace: str = "kamu",
     extra_env: Mapping[str, str] | None = None,
+    workers_apart: bool = False,
 ) -> Iterator[Platform]:
     """Start the catcher and every service, wait until all are ready, stop them all after.
-    A start that loses a port to another process (one exits at once) is retried on others."""
+    A start that loses a port to another process (one exits at once) is retried on others.
+    ``workers_apart``: each service's API and worker in two processes
+    (:func:`~kamu_devstack.services.start_services`), as deployed."""
     platform = Platform(
         base_port=0,
         kafka_bootstrap=kafka_bootstrap,
@@ -147,10 +151,16 @@ def running_platform(
     platform.env = env
     try:
         for attempt in range(1, 4):
-            platform.base_port = free_base_port()
+            platform.base_port = free_base_port(workers_apart=workers_apart)
             platform.processes = [start_catcher(state_dir, platform.base_port)]
             platform.processes += start_services(
-                state_dir, kafka_bootstrap, databases, platform.base_port, platform.secrets, env
+                state_dir,
+                kafka_bootstrap,
+                databases,
+                platform.base_port,
+                platform.secrets,
+                env,
+                workers_apart=workers_apart,
             )
             try:
                 wait_ready(platform.processes)

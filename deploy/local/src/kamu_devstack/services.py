@@ -33,6 +33,14 @@ PORTS: tuple[tuple[str, int], ...] = (
     ("catcher", CATCHER_HTTP_OFFSET),
     ("catcher SMTP", CATCHER_SMTP_OFFSET),
 )
+# With workers apart (as compose and Kubernetes run them), each service's worker process (relay,
+# consumers, timers, dispatcher) listens for its operations endpoints 10 above its API.
+WORKER_PORT_OFFSET = 10
+WORKER_PORTS: tuple[tuple[str, int], ...] = tuple(
+    (f"{name} worker", offset + WORKER_PORT_OFFSET) for name, offset in SERVICES
+)
+# What an API process runs when a worker process does the background work.
+API_ONLY = {"KAMU_RUN_RELAY": "false", "KAMU_RUN_CONSUMERS": "false"}
 # Meetings may be logged this far back: the demo's history of the past months.
 DEMO_BACKDATE_DAYS = 400
 
@@ -160,15 +168,25 @@ def start_services(
     base_port: int,
     secrets: dict[str, str],
     extra_env: Mapping[str, str] | None = None,
+    *,
+    workers_apart: bool = False,
 ) -> list[ServiceProcess]:
     """Start every service API (with its relay, consumers, timers and workers) in its own
     process group, under a keeper that starts it again whenever it ends unasked
     (:mod:`kamu_devstack.keeper`). ``databases``: each service's database URL; ``extra_env``
-    goes to all."""
-    return [
-        start_service(name, state_dir, kafka_bootstrap, databases, base_port, secrets, extra_env)
-        for name, _ in SERVICES
-    ]
+    goes to all. ``workers_apart``: each service as two processes, as compose and Kubernetes
+    run it: the API (``KAMU_RUN_RELAY`` and ``KAMU_RUN_CONSUMERS`` false) and ``<name>-worker``
+    (``python -m kamu_<name> worker``), so consumers never wait behind HTTP requests on one
+    event loop."""
+    started = []
+    for name, _ in SERVICES:
+        args = (name, state_dir, kafka_bootstrap, databases, base_port, secrets)
+        if not workers_apart:
+            started.append(start_service(*args, extra_env))
+            continue
+        started.append(start_service(*args, {**(extra_env or {}), **API_ONLY}))
+        started.append(start_service(*args, extra_env, role="worker"))
+    return started
 
 
 def start_service(
@@ -179,11 +197,14 @@ def start_service(
     base_port: int,
     secrets: dict[str, str],
     extra_env: Mapping[str, str] | None = None,
+    role: str = "api",
 ) -> ServiceProcess:
-    """Start one service API in its own process group under its keeper, which starts it again
-    whenever it ends unasked (a crash, ``kill -9``); stopping the group stops both."""
-    port = base_port + dict(SERVICES)[name]
-    log = state_dir / "services" / f"{name}.log"
+    """Start one service API (or, ``role="worker"``, its worker) in its own process group under
+    its keeper, which starts it again whenever it ends unasked (a crash, ``kill -9``); stopping
+    the group stops both."""
+    port = base_port + dict(SERVICES)[name] + (WORKER_PORT_OFFSET if role == "worker" else 0)
+    label = name if role == "api" else f"{name}-{role}"
+    log = state_dir / "services" / f"{label}.log"
     env = {
         **os.environ,
         "KAMU_KAFKA_BOOTSTRAP": kafka_bootstrap,
@@ -193,8 +214,8 @@ def start_service(
         **service_env(name, base_port, secrets),
         **(extra_env or {}),
     }
-    process = ServiceProcess(name=name, port=port, log=str(log))
-    command = [sys.executable, "-m", f"kamu_{name}", "api", "--port", str(port)]
+    process = ServiceProcess(name=label, port=port, log=str(log))
+    command = [sys.executable, "-m", f"kamu_{name}", role, "--port", str(port)]
     keeper = [sys.executable, "-m", "kamu_devstack.keeper", "--pidfile", str(process.pidfile)]
     process.pid = spawn([*keeper, "--", *command], log, env).pid
     return process

@@ -165,6 +165,7 @@ def live_consumer(
     partitions: int = 3,
     replication: int = 1,
     namespace: str = DEFAULT_NAMESPACE,
+    commit_interval: float = 1.0,
     **processor_options: Any,
 ) -> EventConsumer:
     """The consumer that keeps the live copy up to date (one per replica, one group)."""
@@ -184,6 +185,7 @@ def live_consumer(
         partitions=partitions,
         replication=replication,
         batched=True,  # projections never append events, so a batch can share a transaction
+        commit_interval=commit_interval,
     )
 
 
