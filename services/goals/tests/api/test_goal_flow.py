@@ -98,10 +98,12 @@ async def test_the_kamus_access_follows_the_pairing(service):
 
 
 async def test_reviews_fall_due_once_per_lapse_across_a_restart(start, settings):
-    fast = settings.model_copy(update={"review_week_seconds": 1.0})
+    # A "week" of 5 s: the first lapse falls due 10 s after the goal is set, while the service
+    # is down; the next one 10 s later leaves a busy machine time to restart and review.
+    fast = settings.model_copy(update={"review_week_seconds": 5.0})
     async with start(fast) as service:
         goal = await service.goal("ada", review_interval_weeks=2)
-    await asyncio.sleep(2.3)
+    await asyncio.sleep(10.5)
     async with start(fast) as service:
 
         async def due():
@@ -118,7 +120,7 @@ async def test_reviews_fall_due_once_per_lapse_across_a_restart(start, settings)
             reviewed = time.monotonic()
             await me.post(f"/goals/{goal['id']}/reviews", json={"outcome": "keep"})
             still_due = (await me.get("/people/ada/goals/due")).json()["items"]
-            if time.monotonic() - reviewed < 2.0:  # the next lapse: two "weeks" (2 s) later
+            if time.monotonic() - reviewed < 10.0:  # the next lapse: two "weeks" (10 s) later
                 assert still_due == []
         assert await due() == 1
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import IllegalStateError
+from aiokafka.errors import IllegalStateError, KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 
 from kamu_shared.aio import sleep_unless
@@ -221,7 +221,10 @@ class EventConsumer:
                 self._pending_from.pop(tp, None)
             await self._commit_offsets(consumer)
             await self._refresh_lag(consumer)
-        await self._commit_offsets(consumer, now=True)
+        # What was applied, committed on the way out; a rebalance under way refuses it, which
+        # only means redelivery to the next owner (its ledger drops the copies).
+        with contextlib.suppress(KafkaError):
+            await self._commit_offsets(consumer, now=True)
 
     async def _commit_offsets(self, consumer: AIOKafkaConsumer, *, now: bool = False) -> None:
         """Commit the offsets of what was applied, if ``commit_interval`` passed since the last
@@ -254,6 +257,8 @@ class EventConsumer:
         assigned = consumer.assignment()
         for tp in set(self._committed) - assigned:
             del self._committed[tp]  # another member may commit it further meanwhile
+        for tp in set(self._uncommitted) - assigned:
+            del self._uncommitted[tp]  # committed later, it could move the group's offset back
         for tp in assigned:
             try:
                 highwater = consumer.highwater(tp)

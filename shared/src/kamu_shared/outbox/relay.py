@@ -59,6 +59,9 @@ BACKLOG_CAP = 10_000
 """The backlog count stops here (ten times the alert's threshold), so a round while a large
 backlog drains scans a bounded index range, not the whole backlog each batch."""
 
+READ_BACK_TIMEOUT = 60.0
+"""Seconds a new leader may spend reading back what is on the topic past its checkpoint."""
+
 log = structlog.get_logger("kamu.relay")
 
 
@@ -198,6 +201,8 @@ class OutboxRelay:
                 and (pause := published_at + self._gather - time.monotonic()) > 0
             ):
                 await sleep_unless(stop, pause)  # busy: let more commits join this round
+                if stop.is_set():
+                    break
             await lock_conn.fetchval("SELECT 1")  # our lock lives as long as this session
             self._wake.clear()
             batch = await self._store.read_committed(checkpoint, self._batch_size)
@@ -261,8 +266,11 @@ class OutboxRelay:
         reader = self._reader_factory()
         await reader.start()
         try:
-            partitions = await producer.partitions_for(self.topic)
-            found = await published_after(reader, self.topic, partitions, checkpoint, pending)
+            # Bounded: a partition that cannot be read fails the round (and shows in
+            # readiness) instead of holding the lock while publishing nothing.
+            async with asyncio.timeout(READ_BACK_TIMEOUT):
+                partitions = await producer.partitions_for(self.topic)
+                found = await published_after(reader, self.topic, partitions, checkpoint, pending)
         finally:
             await reader.stop()
         if found:
