@@ -182,18 +182,20 @@ async def test_reminders_go_out_before_the_meeting_once_per_start_time(start, se
 
 
 async def test_a_reminder_due_while_the_service_was_down_goes_out_after_restart(start, settings):
-    lead = settings.model_copy(update={"reminder_lead_seconds": 3.0})
+    # The reminder falls due 10 s after scheduling, while the service is down, and the meeting
+    # starts 20 s after that: room for a busy machine to stop, start again and send it.
+    lead = settings.model_copy(update={"reminder_lead_seconds": 20.0})
     async with start(lead) as service:
         colleague = await service.person()
         kamu = await service.person()
-        starts = datetime.now(UTC) + timedelta(seconds=5)
+        starts = datetime.now(UTC) + timedelta(seconds=30)
         await service.schedule(colleague, kamu, starts_at=starts)
         await eventually(
             lambda: service.pool.fetchval("SELECT count(*) FROM notifications_meetings")
         )
         await service.settled(8)
-    # Down while the reminder falls due (2 s after the start above), up before the meeting.
-    wait = (starts - timedelta(seconds=2.5) - datetime.now(UTC)).total_seconds()
+    # Down while the reminder falls due, up again half a second after it, well before the meeting.
+    wait = (starts - timedelta(seconds=19.5) - datetime.now(UTC)).total_seconds()
     await asyncio.sleep(max(0.0, wait))
     async with start(lead) as service:
 
